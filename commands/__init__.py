@@ -1,0 +1,1 @@
+"""Command modules: each one registers its commands on the root typer app."""

@@ -1,0 +1,1 @@
+"""Settings and the shipped default rules and mapping files."""

@@ -1,0 +1,1 @@
+"""Connectors: Salesforce and HubSpot behind one small protocol (see `base`)."""

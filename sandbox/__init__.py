@@ -1,0 +1,1 @@
+"""Local HTTPS stand-ins for the Salesforce and HubSpot APIs, for the demo and the tests."""
