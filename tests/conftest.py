@@ -19,3 +19,25 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[object]:
+    """Start sandboxes with chosen options; all are stopped when the test ends.
+
+    Usage: `sb = make_sandbox(size=20, rate_limits=False)` returns a running
+    `sandbox.runtime.Sandbox` (keyword arguments are `SandboxOptions` fields).
+    """
+    from sandbox.options import SandboxOptions
+    from sandbox.runtime import Sandbox
+
+    started: list[Sandbox] = []
+
+    def start(**options: object) -> Sandbox:
+        running = Sandbox(SandboxOptions(**options))  # type: ignore[arg-type]
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
