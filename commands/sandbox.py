@@ -15,11 +15,15 @@ sandbox_app = typer.Typer(help="The local Salesforce and HubSpot stand-ins (HTTP
 
 @sandbox_app.command("serve")
 def serve(
-    port: Annotated[int, typer.Option(help="Salesforce port; HubSpot takes the next one. 0 picks free ports.")] = 0,
+    port: Annotated[
+        int, typer.Option(help="Salesforce port; HubSpot takes the next one. 0 picks free ports.")
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Seed for the generated data.")] = 7,
     size: Annotated[int, typer.Option(help="People per system in the seed data.")] = 60,
     db: Annotated[Path | None, typer.Option(help="Keep the data in this SQLite file.")] = None,
-    no_rate_limits: Annotated[bool, typer.Option("--no-rate-limits", help="Turn rate limits off.")] = False,
+    no_rate_limits: Annotated[
+        bool, typer.Option("--no-rate-limits", help="Turn rate limits off.")
+    ] = False,
     search_lag: Annotated[float, typer.Option(help="HubSpot search index lag, seconds.")] = 10.0,
 ) -> None:
     """Serve both APIs until interrupted; prints one JSON line with URLs, CA and credentials."""
@@ -27,7 +31,11 @@ def serve(
     from sandbox.runtime import Sandbox
 
     options = SandboxOptions(
-        seed=seed, size=size, db_path=db, rate_limits=not no_rate_limits, search_lag_seconds=search_lag
+        seed=seed,
+        size=size,
+        db_path=db,
+        rate_limits=not no_rate_limits,
+        search_lag_seconds=search_lag,
     )
     ports = (port, port + 1 if port else 0)
     stop = threading.Event()

@@ -90,9 +90,7 @@ class SalesforceSettings(BaseModel):
         complete = [
             a
             for a in complete
-            if not any(
-                b != a and set(_SF_REQUIRED[a]) < set(_SF_REQUIRED[b]) for b in complete
-            )
+            if not any(b != a and set(_SF_REQUIRED[a]) < set(_SF_REQUIRED[b]) for b in complete)
         ]
         if len(complete) == 1:
             return complete[0]

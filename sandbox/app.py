@@ -58,7 +58,9 @@ class SandboxApp:
         return route.handler(request, **args)
 
     def _admin_calls(self, request: Request) -> Response:
-        return Response(200, {"total": self.counter.total(), "by_endpoint": self.counter.snapshot()})
+        return Response(
+            200, {"total": self.counter.total(), "by_endpoint": self.counter.snapshot()}
+        )
 
     def _admin_reset_calls(self, request: Request) -> Response:
         self.counter.reset()
