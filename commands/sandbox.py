@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import threading
@@ -42,10 +43,8 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(options, salesforce_port=ports[0], hubspot_port=ports[1]) as running:
         print(json.dumps(running.connection_info()), flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 def register(app: typer.Typer) -> None:

@@ -71,7 +71,7 @@ def load_located(path: Path) -> tuple[Any, dict[Path_, int]]:
         raise ConfigFileError([Problem(name, 0, f"cannot read file: {exc.strerror}")]) from exc
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise ConfigFileError([Problem(name, line, f"not valid YAML: {exc.problem}")]) from exc
