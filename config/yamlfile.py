@@ -93,7 +93,7 @@ def line_of(lines: dict[Path_, int], loc: Path_) -> int:
     return 1
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Any) -> str:
     where = ".".join(str(p) for p in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key"

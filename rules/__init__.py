@@ -1,0 +1,1 @@
+"""Pure SOP rules: the canonical lead, the rules-file schema, evaluation."""

@@ -1,0 +1,1 @@
+"""The sync engine: mapping, identity, state store, plan, apply, journal, reports, jobs."""
