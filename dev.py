@@ -35,8 +35,6 @@ def _run(*args: str | Path) -> int:
 
 def setup() -> None:
     """Create .venv and install the project with its dev extras, if not current."""
-    if sys.version_info < (3, 11):
-        sys.exit(f"crmops needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and _python().exists():
         return
