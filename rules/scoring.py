@@ -1,0 +1,159 @@
+"""Compile scoring criteria and categories into closures; score a record with its breakdown.
+
+Tiers are tried in the order written; the first that matches gives its points.
+A category's total is capped; a capped category adds an entry with negative
+points so the breakdown's entries add up to the score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from rules.conditions import Context, accessor, is_set, normalise
+from rules.schema import (
+    Category,
+    Criterion,
+    FlagCriterion,
+    MembershipCriterion,
+    NumericCriterion,
+    RecencyCriterion,
+    WordsCriterion,
+)
+from rules.timing import parse_duration
+
+WORD = re.compile(r"[a-z0-9]+")
+# A criterion returns its points (0 when nothing matched).
+Scorer = Callable[[Any, Context], int]
+CompiledCategory = tuple[str, int, tuple[tuple[str, Scorer], ...]]
+
+
+@lru_cache(maxsize=16384)
+def words_of(text: str) -> tuple[str, ...]:
+    """The words of a text: runs of letters or digits, lower-cased."""
+    return tuple(WORD.findall(text.lower()))
+
+
+def _contains_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
+
+
+def _numeric(criterion: NumericCriterion, fields: frozenset[str]) -> Scorer:
+    tiers = tuple(
+        (accessor(t.field or criterion.field, fields), t.min, t.points) for t in criterion.tiers
+    )
+
+    def score(record: Any, ctx: Context) -> int:
+        for get, minimum, points in tiers:
+            value = get(record, ctx)
+            if value is not None and value >= minimum:
+                return points
+        return 0
+
+    return score
+
+
+def _words(criterion: WordsCriterion, fields: frozenset[str]) -> Scorer:
+    get = accessor(criterion.field, fields)
+    tiers = []
+    for tier in criterion.tiers:
+        singles = frozenset(w for w in (words_of(e) for e in tier.words) if len(w) == 1)
+        phrases = tuple(w for w in (words_of(e) for e in tier.words) if len(w) > 1)
+        tiers.append((frozenset(w[0] for w in singles), phrases, tier.points))
+    frozen = tuple(tiers)
+
+    def score(record: Any, ctx: Context) -> int:
+        text = get(record, ctx)
+        if not text:
+            return 0
+        words = words_of(str(text))
+        for singles, phrases, points in frozen:
+            if not singles.isdisjoint(words) or any(_contains_phrase(words, p) for p in phrases):
+                return points
+        return 0
+
+    return score
+
+
+def _membership(criterion: MembershipCriterion, fields: frozenset[str]) -> Scorer:
+    get = accessor(criterion.field, fields)
+    lookup: dict[str, int] = {}
+    for tier in reversed(criterion.tiers):  # earlier tiers win, so they are written last
+        lookup.update({normalise(v): tier.points for v in tier.values})
+
+    def score(record: Any, ctx: Context) -> int:
+        value = get(record, ctx)
+        return 0 if value is None else lookup.get(normalise(value), 0)
+
+    return score
+
+
+def _recency(criterion: RecencyCriterion, fields: frozenset[str]) -> Scorer:
+    get = accessor(criterion.field, fields)
+    tiers = tuple(
+        (parse_duration(t.within) if t.within else None, t.points) for t in criterion.tiers
+    )
+
+    def score(record: Any, ctx: Context) -> int:
+        moment = get(record, ctx)
+        if moment is None:
+            return 0
+        for window, points in tiers:
+            if window is None or moment >= ctx.moment.before(window):
+                return points
+        return 0
+
+    return score
+
+
+def _flag(criterion: FlagCriterion, fields: frozenset[str]) -> Scorer:
+    get = accessor(criterion.field, fields)
+    points = criterion.points
+    return lambda record, ctx: points if is_set(get(record, ctx)) else 0
+
+
+BUILDERS: dict[type, Callable[[Any, frozenset[str]], Scorer]] = {
+    NumericCriterion: _numeric,
+    WordsCriterion: _words,
+    MembershipCriterion: _membership,
+    RecencyCriterion: _recency,
+    FlagCriterion: _flag,
+}
+
+
+def compile_criterion(criterion: Criterion, fields: frozenset[str]) -> Scorer:
+    """Compile one criterion of any kind."""
+    return BUILDERS[type(criterion)](criterion, fields)
+
+
+def compile_categories(
+    categories: list[Category], fields: frozenset[str]
+) -> tuple[CompiledCategory, ...]:
+    """Compile categories to (name, cap, ((criterion name, scorer), ...)) tuples."""
+    return tuple(
+        (c.name, c.cap, tuple((k.name, compile_criterion(k, fields)) for k in c.criteria))
+        for c in categories
+    )
+
+
+def score_record(
+    categories: tuple[CompiledCategory, ...], record: Any, ctx: Context
+) -> tuple[int, list[tuple[str, int]]]:
+    """The score and its breakdown: (criterion, points) entries that add up to the score."""
+    total = 0
+    breakdown: list[tuple[str, int]] = []
+    for name, cap, criteria in categories:
+        subtotal = 0
+        for criterion, scorer in criteria:
+            points = scorer(record, ctx)
+            if points:
+                breakdown.append((criterion, points))
+                subtotal += points
+        if subtotal > cap:
+            breakdown.append((f"{name} cap", cap - subtotal))
+            subtotal = cap
+        total += subtotal
+    return total, breakdown

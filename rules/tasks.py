@@ -1,0 +1,210 @@
+"""Compile task rules into closures; decide one rule's task (or its miss) for a record.
+
+Scheduled tasks are made once due at or before now + horizon and not more than
+max_lateness before now (older ones are missed); a cadence (`steps`) or a
+repeat makes only its latest step that is due. Triggered tasks are made whenever
+their condition holds. Keys are `rule:record:step`; the step comes from the
+rule's `step` template (placeholders: {anchor} {due} {quarter} {stage} {step} {k}).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rules.conditions import Context, Test, accessor, compile_all
+from rules.decisions import MissedTask, TaskDecision
+from rules.schema import Condition, TaskRule
+from rules.timing import BusinessCalendar, Duration, parse_duration
+
+STEP_PLACEHOLDERS = frozenset({"anchor", "due", "quarter", "stage", "step", "k"})
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+Getter = Callable[[Any, Context], Any]
+
+
+def placeholders(template: str) -> set[str]:
+    """The placeholder names used in a step template."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def references_field(conditions: list[Condition] | None, name: str) -> bool:
+    """Whether any condition (nested included) reads field `name`."""
+    for cond in conditions or ():
+        if cond.field == name or cond.after_field == name:
+            return True
+        if references_field(cond.any, name) or references_field(cond.all, name):
+            return True
+    return False
+
+
+def event_text(moment: datetime) -> str:
+    """A moment as it appears in a task key: UTC to the minute, e.g. 2026-11-04T15:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+@dataclass(frozen=True, slots=True)
+class DueChoice:
+    """One SLA: applies when `test` holds; due = anchor (None: now) + offset on `clock`."""
+
+    test: Test
+    anchor: Getter | None
+    offset: Duration
+    clock: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTask:
+    """A task rule ready to run; built once by `compile_task`."""
+
+    name: str
+    scheduled: bool
+    stage_based: bool
+    outreach: bool
+    test: Test
+    subject: str
+    due: tuple[DueChoice, ...]
+    steps: tuple[tuple[str, str, Duration], ...]
+    every: Duration | None
+    priorities: tuple[tuple[Test, str], ...]
+    assign_to: str
+    step: str
+
+
+def compile_task(rule: TaskRule, fields: frozenset[str]) -> CompiledTask:
+    """Compile a validated task rule."""
+    dues = rule.due if isinstance(rule.due, list) else [rule.due]
+    priorities = (
+        ((compile_all(None, fields), rule.priority),)
+        if isinstance(rule.priority, str)
+        else tuple((compile_all(p.when, fields), p.value) for p in rule.priority)
+    )
+    return CompiledTask(
+        name=rule.name,
+        scheduled=rule.kind == "scheduled",
+        stage_based=references_field(rule.when, "stage"),
+        outreach=rule.outreach,
+        test=compile_all(rule.when, fields),
+        subject=rule.subject,
+        due=tuple(
+            DueChoice(
+                compile_all(d.when, fields),
+                None if d.anchor == "now" else accessor(d.anchor, fields),
+                parse_duration(d.offset),
+                d.clock,
+            )
+            for d in dues
+        ),
+        steps=tuple((s.step, s.subject, parse_duration(s.offset)) for s in rule.steps or ()),
+        every=parse_duration(rule.repeat.every) if rule.repeat else None,
+        priorities=priorities,
+        assign_to=rule.assign_to,
+        step=rule.step,
+    )
+
+
+def _latest_repeat(
+    base: datetime, every: Duration, limit: datetime, calendar: BusinessCalendar
+) -> tuple[int, datetime] | None:
+    """The largest k >= 1 with base + k*every at or before `limit`, and that due time."""
+
+    def due(k: int) -> datetime:
+        return calendar.shift(base, Duration(every.amount * k, every.unit), "calendar")
+
+    span = every.elapsed() if every.unit != "d" else Duration(every.amount, "h").elapsed() * 24
+    k = max(1, int((limit - base) / span))
+    while k > 1 and due(k) > limit:
+        k -= 1
+    while due(k + 1) <= limit:
+        k += 1
+    found = due(k)
+    return (k, found) if found <= limit else None
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """Which occurrence of a rule is due: its step name, subject, anchor, k and due time."""
+
+    step: str
+    subject: str
+    anchor: datetime
+    k: int
+    due: datetime
+
+
+def occurrence(task: CompiledTask, record: Any, ctx: Context, limit: datetime) -> Occurrence | None:
+    """The occurrence of `task` that is due by `limit` (triggered: the only one), or None."""
+    choice = next((d for d in task.due if d.test(record, ctx)), None)
+    if choice is None:
+        return None
+    anchor = ctx.now if choice.anchor is None else choice.anchor(record, ctx)
+    if anchor is None:
+        return None
+    calendar = ctx.moment.calendar
+    if task.steps:
+        for name, subject, offset in reversed(task.steps):
+            due = calendar.shift(anchor, offset, choice.clock)
+            if due <= limit:
+                return Occurrence(name, subject, anchor, 0, due)
+        return None
+    base = calendar.shift(anchor, choice.offset, choice.clock)
+    if task.every is not None:
+        found = _latest_repeat(base, task.every, limit, calendar)
+        return None if found is None else Occurrence("", task.subject, anchor, *found)
+    return Occurrence("", task.subject, anchor, 0, base)
+
+
+def step_name(task: CompiledTask, found: Occurrence, ctx: Context) -> str:
+    """Fill the rule's step template for this occurrence."""
+    if "{" not in task.step:
+        return task.step
+    local = ctx.now.astimezone(ctx.moment.calendar.zone)
+    values = {
+        "anchor": event_text(found.anchor),
+        "due": event_text(found.due),
+        "quarter": f"{local.year}Q{(local.month - 1) // 3 + 1}",
+        "stage": ctx.stage or "",
+        "step": found.step,
+        "k": found.k,
+    }
+    return task.step.format_map(values)
+
+
+def decide_task(
+    task: CompiledTask,
+    record: Any,
+    ctx: Context,
+    limits: tuple[datetime, datetime],
+    assignee: tuple[str | None, str],
+) -> TaskDecision | MissedTask | None:
+    """This rule's task for the record, its miss, or None (condition false or not due yet).
+
+    Args:
+        task: the compiled rule (its `when` already held).
+        record: the canonical record.
+        ctx: the evaluation context.
+        limits: (earliest due still made, latest due made) for scheduled tasks.
+        assignee: (assignee, assignee kind) chosen by the engine for this rule.
+    """
+    earliest, latest = limits
+    found = occurrence(task, record, ctx, latest if task.scheduled else FAR_FUTURE)
+    if found is None:
+        return None
+    step = step_name(task, found, ctx)
+    key = f"{task.name}:{record.id}:{step}"
+    if task.scheduled and found.due < earliest:
+        return MissedTask(task.name, key, found.due.astimezone(ctx.moment.calendar.zone))
+    priority = next((value for test, value in task.priorities if test(record, ctx)), "Normal")
+    return TaskDecision(
+        rule=task.name,
+        key=key,
+        step=step,
+        subject=found.subject,
+        due=found.due.astimezone(ctx.moment.calendar.zone),
+        priority=priority,
+        assignee=assignee[0],
+        assignee_kind=assignee[1],
+        outreach=task.outreach,
+    )
