@@ -1,0 +1,107 @@
+"""Describe, limits, versions, the Tooling API and auth through simple-salesforce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from simple_salesforce.exceptions import SalesforceExpiredSession
+
+from tests.sandbox.clients import salesforce_client, salesforce_raw
+from tests.sandbox.salesforce_support import sandbox, shared_sandbox
+
+__all__ = ["sandbox", "shared_sandbox"]
+
+
+def test_describe_lists_objects_and_field_flags(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    names = {o["name"] for o in sf.describe()["sobjects"]}
+    assert {"Lead", "Contact", "Account", "Opportunity", "Task", "User"} <= names
+    fields = {f["name"]: f for f in sf.Lead.describe()["fields"]}
+    status = fields["Status"]
+    assert status["restrictedPicklist"] is True and status["type"] == "picklist"
+    assert {"value": "Qualified", "label": "Qualified", "active": True}.items() <= {
+        **status["picklistValues"][3]
+    }.items()
+    assert fields["Rating"]["restrictedPicklist"] is False
+    assert fields["Contact_Verified_At__c"]["updateable"] is False
+    assert fields["Service_Type__c"]["custom"] is True
+    assert "Crmops_Score__c" not in fields
+
+
+def test_tooling_custom_field_appears_in_describe_and_is_writable(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    made = sf.toolingexecute(
+        "sobjects/CustomField",
+        method="POST",
+        data={
+            "FullName": "Lead.Crmops_Score__c",
+            "Metadata": {"type": "Number", "label": "crmops score", "precision": 18, "scale": 2},
+        },
+    )
+    assert made["success"] is True and made["id"].startswith("00N")
+    fields = {f["name"]: f for f in sf.Lead.describe()["fields"]}
+    assert fields["Crmops_Score__c"]["type"] == "double"
+    record_id = sf.Lead.create({"LastName": "N", "Company": "C", "Crmops_Score__c": 42})["id"]
+    assert sf.Lead.get(record_id)["Crmops_Score__c"] == 42
+    listed = sf.toolingexecute(
+        "query/?q=SELECT+DeveloperName+FROM+CustomField+WHERE+TableEnumOrId='Lead'"
+    )
+    assert [r["DeveloperName"] for r in listed["records"]] == ["Crmops_Score"]
+
+
+def test_limits_and_limit_info_header(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    limits = sf.limits()
+    assert limits["DailyApiRequests"]["Max"] == 1_000_000
+    used = 1_000_000 - limits["DailyApiRequests"]["Remaining"]
+    assert used >= 1
+    answer = salesforce_raw(sandbox).get(sandbox.salesforce_url + "/services/data/v59.0/limits")
+    assert answer.headers["Sforce-Limit-Info"] == f"api-usage={used + 1}/1000000"
+
+
+def test_versions_list_needs_no_session(sandbox: Any) -> None:
+    session = requests.Session()
+    session.trust_env = False
+    answer = session.get(sandbox.salesforce_url + "/services/data/", verify=sandbox.ca_bundle)
+    assert {
+        "label": "Winter '24",
+        "url": "/services/data/v59.0",
+        "version": "59.0",
+    } in answer.json()
+
+
+def test_wrong_session_is_401_list(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox, session_id="00Dbogus!nope")
+    with pytest.raises(SalesforceExpiredSession) as caught:
+        sf.query("SELECT Id FROM Lead")
+    assert caught.value.content == [  # type: ignore[comparison-overlap]
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "grant", ["password", "client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+)
+def test_oauth_token_gives_a_working_session(sandbox: Any, grant: str) -> None:
+    session = requests.Session()
+    session.trust_env = False
+    answer = session.post(
+        sandbox.salesforce_url + "/services/oauth2/token",
+        data={"grant_type": grant, "client_id": "x"},
+        verify=sandbox.ca_bundle,
+    )
+    token = answer.json()
+    assert answer.status_code == 200
+    assert {"access_token", "instance_url", "id", "token_type", "issued_at", "signature"} <= set(
+        token
+    )
+    sf = salesforce_client(sandbox, session_id=token["access_token"])
+    assert sf.query("SELECT COUNT() FROM Organization")["totalSize"] == 1
+
+
+def test_organization_carries_the_org_id(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    org = sf.query("SELECT Id, Name FROM Organization")["records"][0]
+    assert org["Id"] == sandbox.options.org_id
