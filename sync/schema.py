@@ -1,0 +1,288 @@
+"""The state store's tables as SQLAlchemy Core metadata, built for a given schema version.
+
+`build_metadata()` describes the current schema; `build_metadata(1)` the one the
+first release created, which the migration steps start from. A table or column
+added later is listed here with the version that introduced it, so the two stay
+in step (a test compares a migrated database with the current metadata).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.schema import SchemaItem
+
+SCHEMA_VERSION = 2
+"""The schema version this code writes; `migrations.STEPS` ends at it."""
+
+ID_LEN = 64  # native record ids: Salesforce 18 chars, HubSpot numeric strings
+STABLE_ID_LEN = 32  # uuid4 hex
+NAME_LEN = 100  # object, field, kind, state and similar short names
+KEY_LEN = 255  # task keys and create-intent keys
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite keeps it naive, so read values get UTC back.
+
+    Naive datetimes are refused on write: a naive value in a cursor or a lease
+    would compare wrongly against every aware one the connectors produce.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC; naive on SQLite, which has no time zone type."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime given to the state store: {value.isoformat()}")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Give back an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JsonText(TypeDecorator[Any]):
+    """Any JSON value kept as compact text, so None, str, numbers and bools round-trip.
+
+    None is stored as SQL NULL, so `IS NULL` finds it on every backend.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Encode as compact JSON with sorted keys; None becomes SQL NULL."""
+        if value is None:
+            return None
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        """Decode the JSON text."""
+        return None if value is None else json.loads(value)
+
+
+def _meta(md: MetaData) -> None:
+    Table(
+        "meta",
+        md,
+        Column("key", String(NAME_LEN), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+
+
+def _entities(md: MetaData) -> None:
+    Table(
+        "entities",
+        md,
+        Column("stable_id", String(STABLE_ID_LEN), primary_key=True),
+        Column("kind", String(NAME_LEN), nullable=False),
+        Column("created", UtcDateTime, nullable=False),
+    )
+    Table(
+        "links",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "stable_id",
+            String(STABLE_ID_LEN),
+            ForeignKey("entities.stable_id"),
+            nullable=False,
+        ),
+        Column("system", String(NAME_LEN), nullable=False),
+        Column("object", String(NAME_LEN), nullable=False),
+        Column("record_id", String(ID_LEN), nullable=False),
+        Column("updated", UtcDateTime, nullable=False),
+        UniqueConstraint("system", "object", "record_id", name="uq_links_record"),
+        # One native record per system for each stable id; conversions move the link.
+        UniqueConstraint("stable_id", "system", name="uq_links_stable_system"),
+    )
+    Table(
+        "bases",
+        md,
+        Column("stable_id", String(STABLE_ID_LEN), primary_key=True),
+        Column("field", String(NAME_LEN), primary_key=True),
+        Column("value", JsonText),  # NULL is a synced None; an unsynced field has no row
+        Column("synced", UtcDateTime, nullable=False),
+    )
+    Table(
+        "cursors",
+        md,
+        Column("system", String(NAME_LEN), primary_key=True),
+        Column("object", String(NAME_LEN), primary_key=True),
+        Column("modified", UtcDateTime, nullable=False),
+        Column("record_id", String(ID_LEN), nullable=False),
+        Column("updated", UtcDateTime, nullable=False),
+    )
+
+
+def _runs(md: MetaData, version: int) -> None:
+    Table(
+        "runs",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("kind", String(NAME_LEN), nullable=False),
+        Column("started", UtcDateTime, nullable=False, index=True),
+        Column("finished", UtcDateTime),
+        Column("status", String(NAME_LEN), nullable=False),
+        Column("exit_code", Integer),
+        Column("calls", JsonText),
+        Column("summary", JsonText),
+    )
+    journal = Table(
+        "journal",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+        Column("seq", Integer, nullable=False),
+        Column("stable_id", String(STABLE_ID_LEN)),
+        Column("system", String(NAME_LEN), nullable=False),
+        Column("object", String(NAME_LEN), nullable=False),
+        Column("record_id", String(ID_LEN)),
+        Column("field", String(NAME_LEN), nullable=False),
+        Column("before", JsonText),
+        Column("after", JsonText),
+        Column("state", String(NAME_LEN), nullable=False),
+        Column("error", Text),
+        Column("created", UtcDateTime, nullable=False),
+        Column("updated", UtcDateTime, nullable=False),
+        Index("ix_journal_run", "run_id", "seq", unique=True),
+    )
+    if version >= 2:
+        # Undo asks "did a later run write this field?"; answered per record.
+        Index("ix_journal_record", journal.c.system, journal.c.object, journal.c.record_id)
+    Table(
+        "artifacts",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("kind", String(NAME_LEN), nullable=False),
+        Column("path", Text, nullable=False),
+        Column("run_id", Integer, ForeignKey("runs.id")),
+        Column("created", UtcDateTime, nullable=False, index=True),
+    )
+
+
+def _tasks(md: MetaData, version: int) -> None:
+    Table(
+        "task_keys",
+        md,
+        Column("key", String(KEY_LEN), primary_key=True),
+        Column("system", String(NAME_LEN), nullable=False),
+        Column("task_id", String(ID_LEN)),
+        Column("stable_id", String(STABLE_ID_LEN), index=True),
+        Column("record_id", String(ID_LEN)),
+        Column("rule", String(NAME_LEN), nullable=False),
+        Column("outreach", Boolean, nullable=False),
+        Column("status", String(NAME_LEN), nullable=False),
+        Column("run_id", Integer, ForeignKey("runs.id")),
+        Column("updated", UtcDateTime, nullable=False),
+    )
+    Table(
+        "intents",
+        md,
+        Column("system", String(NAME_LEN), primary_key=True),
+        Column("object", String(NAME_LEN), primary_key=True),
+        Column("key", String(KEY_LEN), primary_key=True),
+        Column("run_id", Integer, ForeignKey("runs.id")),
+        Column("record_id", String(ID_LEN)),
+        Column("created", UtcDateTime, nullable=False),
+        Column("resolved", UtcDateTime),
+    )
+    Table(
+        "tombstones",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("system", String(NAME_LEN), nullable=False),
+        Column("object", String(NAME_LEN), nullable=False),
+        Column("record_id", String(ID_LEN), nullable=False),
+        Column("stable_id", String(STABLE_ID_LEN), index=True),
+        Column("reason", Text, nullable=False),
+        Column("created", UtcDateTime, nullable=False),
+        UniqueConstraint("system", "object", "record_id", name="uq_tombstones_record"),
+        Index("ix_tombstones_system_record", "system", "record_id"),
+    )
+    review_columns: list[SchemaItem] = [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("kind", String(NAME_LEN), nullable=False),
+        Column("system", String(NAME_LEN), nullable=False),
+        Column("object", String(NAME_LEN), nullable=False),
+        Column("record_id", String(ID_LEN), nullable=False),
+        Column("detail", JsonText),
+        Column("run_id", Integer, ForeignKey("runs.id")),
+        Column("created", UtcDateTime, nullable=False),
+        Column("resolved", UtcDateTime),
+    ]
+    if version >= 2:
+        review_columns.append(Column("resolution", Text))
+    Table(
+        "reviews",
+        md,
+        *review_columns,
+        Index("ix_reviews_open", "resolved", "kind"),
+        Index("ix_reviews_record", "system", "object", "record_id"),
+    )
+    Table(
+        "leases",
+        md,
+        Column("name", String(KEY_LEN), primary_key=True),
+        Column("holder", String(KEY_LEN), nullable=False),
+        Column("acquired", UtcDateTime, nullable=False),
+        Column("expires", UtcDateTime, nullable=False),
+    )
+
+
+def build_metadata(version: int = SCHEMA_VERSION) -> MetaData:
+    """Every table of the state store as it stands at `version`.
+
+    Args:
+        version: a schema version from 1 to SCHEMA_VERSION.
+
+    Returns:
+        Fresh metadata; callers may create or reflect against it.
+    """
+    if not 1 <= version <= SCHEMA_VERSION:
+        raise ValueError(f"no schema version {version}")
+    md = MetaData()
+    _meta(md)
+    _entities(md)
+    _runs(md, version)
+    _tasks(md, version)
+    return md
+
+
+metadata = build_metadata()
+meta = metadata.tables["meta"]
+entities = metadata.tables["entities"]
+links = metadata.tables["links"]
+bases = metadata.tables["bases"]
+cursors = metadata.tables["cursors"]
+runs = metadata.tables["runs"]
+journal = metadata.tables["journal"]
+artifacts = metadata.tables["artifacts"]
+task_keys = metadata.tables["task_keys"]
+intents = metadata.tables["intents"]
+tombstones = metadata.tables["tombstones"]
+reviews = metadata.tables["reviews"]
+leases = metadata.tables["leases"]
