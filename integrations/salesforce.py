@@ -1,0 +1,362 @@
+"""The Salesforce connector: the Connector protocol on simple-salesforce's REST calls.
+
+Reads are SOQL ordered by (SystemModstamp, Id) in pages of 2,000, yielded lazily;
+writes are sObject Collections of 200 with a result per record; every call is
+counted, retried by the one policy, and its errors sorted at this edge.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from simple_salesforce import Salesforce
+
+from integrations import sf_schema, sf_writes, soql
+from integrations.accounting import BudgetGuard, Meter
+from integrations.base import (
+    ApiUsage,
+    Cursor,
+    Deletion,
+    FieldInfo,
+    FieldSpec,
+    Record,
+    System,
+    TaskSpec,
+    WriteResult,
+    WriteRow,
+)
+from integrations.errors import AuthError, FatalError, RetryableError
+from integrations.retry import DEFAULT_ATTEMPTS, Sleep, retrying
+from integrations.sf_auth import Login
+from integrations.sf_http import API_VERSION, SYSTEM, MeteredSession, sort_error
+
+PAGE_SIZE = 2000
+READ_BY_IDS_BATCH = 200
+DEFAULT_OVERLAP = timedelta(seconds=60)
+TIME_FIELD = "SystemModstamp"
+MERGEABLE = frozenset({"Lead", "Contact", "Account"})
+QUERY_HEADERS = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
+LOCATOR_GONE = "INVALID_QUERY_LOCATOR"
+LOCK_PAUSE = 0.5
+# Safe to repeat a non-idempotent create after these: the server did not process it.
+NOT_APPLIED_STATUSES = frozenset({429, 503})
+T = TypeVar("T")
+
+
+class SalesforceConnector:
+    """One Salesforce org through simple-salesforce; see `integrations.base.Connector`."""
+
+    system: System = "salesforce"
+
+    def __init__(
+        self,
+        instance_url: str,
+        session_id: str | None = None,
+        *,
+        login: Login | None = None,
+        meter: Meter | None = None,
+        ca_bundle: Path | str | None = None,
+        timeout: float = 30.0,
+        sleep: Sleep | None = None,
+        attempts: int = DEFAULT_ATTEMPTS,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        time_zone: str = "UTC",
+    ) -> None:
+        self.meter = meter or Meter(SYSTEM)
+        self.session = MeteredSession(self.meter, timeout, ca_bundle if ca_bundle else True)
+        self._login = login
+        self._sleep = sleep
+        self._attempts = attempts
+        self.overlap = overlap
+        self.time_zone = ZoneInfo(time_zone)
+        if session_id is None:
+            if login is None:
+                raise ValueError("a Salesforce connector needs a session id or a login flow")
+            session_id, instance_url = self._call(login)
+        self.sf = self._sdk(instance_url, session_id)
+
+    @classmethod
+    def with_budget_share(cls, share: float, **kwargs: Any) -> SalesforceConnector:
+        """A connector whose run may use `share` of the org's remaining daily calls."""
+        return cls(meter=Meter(SYSTEM, guard=BudgetGuard(share=share)), **kwargs)
+
+    def _sdk(self, instance: str, session_id: str) -> Salesforce:
+        url = instance if "://" in instance else f"https://{instance}"
+        return Salesforce(
+            instance_url=url, session_id=session_id, session=self.session, version=API_VERSION
+        )
+
+    # --- the edge: every SDK call goes through here ---------------------------------
+
+    def _call(self, function: Callable[[], T], repeatable: bool = True) -> T:
+        """One logical call: errors sorted, a renewable session renewed once, retries."""
+
+        def attempt() -> T:
+            try:
+                return function()
+            except Exception as exc:
+                error = sort_error(exc, renewable=self._login is not None)
+                if error is None:
+                    raise
+                if (
+                    not repeatable
+                    and isinstance(error, RetryableError)
+                    and error.status not in NOT_APPLIED_STATUSES
+                ):
+                    raise FatalError(
+                        SYSTEM,
+                        error.status,
+                        "OUTCOME_UNKNOWN",
+                        f"a create may have been applied, not repeated ({error.message})",
+                    ) from exc
+                raise error from exc
+
+        def renewing() -> T:
+            try:
+                return attempt()
+            except AuthError as error:
+                if not error.renewable or self._login is None:
+                    raise
+                self._renew()
+                return attempt()
+
+        return retrying(renewing, attempts=self._attempts, sleep=self._sleep)
+
+    def _renew(self) -> None:
+        assert self._login is not None
+        login = self._login
+        session_id, instance = retrying(
+            lambda: self._sorted(login), attempts=self._attempts, sleep=self._sleep
+        )
+        self.sf = self._sdk(instance, session_id)
+
+    @staticmethod
+    def _sorted(function: Callable[[], T]) -> T:
+        try:
+            return function()
+        except Exception as exc:
+            error = sort_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _pause(self, round_number: int) -> None:
+        (self._sleep or time.sleep)(LOCK_PAUSE * 2**round_number)
+
+    # --- reads -------------------------------------------------------------------------
+
+    def _pages(self, text: str, include_deleted: bool) -> Iterator[dict[str, Any]]:
+        """Records of one SOQL query, a page (one call) at a time, following nextRecordsUrl."""
+        result = self._call(
+            lambda: self.sf.query(text, include_deleted=include_deleted, headers=QUERY_HEADERS)
+        )
+        while True:
+            yield from result["records"]
+            if result.get("done", True):
+                return
+            result = self._call(partial(self._more, result["nextRecordsUrl"]))
+
+    def _more(self, next_url: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.sf.query_more(
+            next_url, identifier_is_url=True, headers=QUERY_HEADERS
+        )
+        return answer
+
+    def _ordered(
+        self, object: str, fields: Sequence[str], where: str | None, include_deleted: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Records by (SystemModstamp, Id); an expired query locator resumes after the last pair."""
+        after: tuple[datetime, str] | None = None
+        while True:
+            condition = where
+            if after is not None:
+                pair = soql.after_pair(TIME_FIELD, *after)
+                condition = f"({where}) AND {pair}" if where else pair
+            text = soql.select(object, fields, condition, order_by=(TIME_FIELD, "Id"))
+            resumed_from = after
+            try:
+                for raw in self._pages(text, include_deleted):
+                    yield raw
+                    after = (sf_writes.parse_sf_datetime(raw[TIME_FIELD]), raw["Id"])
+                return
+            except FatalError as error:
+                if error.code != LOCATOR_GONE or after == resumed_from:
+                    raise
+
+    def changed_since(
+        self, object: str, cursor: Cursor | None, fields: Sequence[str]
+    ) -> Iterator[Record]:
+        """Records modified after `cursor`, oldest first, read from `cursor - overlap` on."""
+        where = None
+        if cursor is not None:
+            where = f"{TIME_FIELD} >= {soql.datetime_literal(cursor.modified - self.overlap)}"
+        for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], where):
+            record = _record(object, raw)
+            if cursor is None or (record.modified, record.id) > (cursor.modified, cursor.record_id):
+                yield record
+
+    def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:
+        """Every live record of `object`, lazily."""
+        for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], None):
+            yield _record(object, raw)
+
+    def read_by_ids(self, object: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        """The records with these ids, 200 ids to a query; missing ids are left out."""
+        records: list[Record] = []
+        columns = ["Id", TIME_FIELD, *fields]
+        for chunk in sf_writes.chunks(list(dict.fromkeys(ids)), READ_BY_IDS_BATCH):
+            text = soql.select(object, columns, f"Id IN {soql.id_list(chunk)}")
+            records.extend(_record(object, raw) for raw in self._pages(text, False))
+        return records
+
+    def find(
+        self, object: str, field: str, values: Sequence[Any], fields: Sequence[str]
+    ) -> list[Record]:
+        """Live records whose `field` equals one of `values` (escaped), 200 values a query."""
+        records: list[Record] = []
+        columns = ["Id", TIME_FIELD, *fields]
+        for chunk in sf_writes.chunks(list(dict.fromkeys(values)), READ_BY_IDS_BATCH):
+            listed = ", ".join(soql.literal(v) for v in chunk)
+            text = soql.select(object, columns, f"{soql.field(field)} IN ({listed})")
+            records.extend(_record(object, raw) for raw in self._pages(text, False))
+        return records
+
+    def deletions(self, object: str, since: datetime | None) -> Iterator[Deletion]:
+        """Deleted and merged records (queryAll), oldest first."""
+        where = "IsDeleted = TRUE"
+        if since is not None:
+            where += f" AND {TIME_FIELD} >= {soql.datetime_literal(since)}"
+        columns = ["Id", TIME_FIELD, *(["MasterRecordId"] if object in MERGEABLE else [])]
+        for raw in self._ordered(object, columns, where, include_deleted=True):
+            yield Deletion(
+                object,
+                raw["Id"],
+                when=sf_writes.parse_sf_datetime(raw[TIME_FIELD]),
+                merged_into=raw.get("MasterRecordId"),
+            )
+
+    def identity(self) -> str:
+        """The org id."""
+        rows = list(self._pages(soql.select("Organization", ["Id"], limit=1), False))
+        if not rows:
+            raise FatalError(SYSTEM, None, "NO_ORGANIZATION", "the Organization query was empty")
+        return str(rows[0]["Id"])
+
+    # --- writes ------------------------------------------------------------------------
+
+    def _collection(
+        self, method: str, path: str, records: list[dict[str, Any]], created: bool, repeatable: bool
+    ) -> list[WriteResult]:
+        def send(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            body = {"allOrNone": False, "records": chunk}
+            answer = self._call(
+                lambda: self.sf.restful(path, method=method, json=body), repeatable=repeatable
+            )
+            return list(answer or [])
+
+        return sf_writes.write_collection(send, records, created_default=created, pause=self._pause)
+
+    def create(self, object: str, rows: Sequence[WriteRow]) -> list[WriteResult]:
+        """Create records; rows with a `key` are upserted on the object's key field."""
+        keyed = [i for i, row in enumerate(rows) if row.key is not None]
+        plain = [i for i, row in enumerate(rows) if row.key is None]
+        results: list[WriteResult | None] = [None] * len(rows)
+        if keyed:
+            field = sf_writes.key_field(object)
+            keyed_rows = [WriteRow({**rows[i].fields, field: rows[i].key}) for i in keyed]
+            for i, result in zip(keyed, self.upsert(object, field, keyed_rows), strict=True):
+                results[i] = result
+        if plain:
+            records = [sf_writes.collection_record(object, rows[i].fields) for i in plain]
+            written = self._collection("POST", "composite/sobjects", records, True, False)
+            for i, result in zip(plain, written, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    def update(self, object: str, rows: Sequence[WriteRow]) -> list[WriteResult]:
+        """Update records by id, 200 to a call."""
+        for row in rows:
+            soql.record_id(row.id or "")
+        records = [sf_writes.collection_record(object, r.fields, id=r.id) for r in rows]
+        return self._collection("PATCH", "composite/sobjects", records, False, True)
+
+    def upsert(self, object: str, key_field: str, rows: Sequence[WriteRow]) -> list[WriteResult]:
+        """Create or update by an external-id field (the value in `key` or in the fields)."""
+        path = f"composite/sobjects/{soql.name(object)}/{soql.field(key_field)}"
+        records = [
+            sf_writes.collection_record(
+                object, {**row.fields, **({key_field: row.key} if row.key else {})}
+            )
+            for row in rows
+        ]
+        return self._collection("PATCH", path, records, False, True)
+
+    def write_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
+        """Create or update Tasks by their crmops key."""
+        rows = [WriteRow(sf_writes.task_fields(t, self.time_zone)) for t in tasks]
+        return self.upsert("Task", sf_writes.key_field("Task"), rows)
+
+    # --- schema and usage --------------------------------------------------------------
+
+    def describe(self, object: str) -> dict[str, FieldInfo]:
+        """Fields of `object` by name."""
+        path = f"sobjects/{soql.name(object)}/describe"
+        answer = self._call(lambda: self.sf.restful(path))
+        return sf_schema.fields_by_name(answer or {})
+
+    def provision(self, specs: Sequence[FieldSpec], dry_run: bool) -> list[str]:
+        """Create the missing custom fields through the Tooling API; says what it did."""
+        done: list[str] = []
+        described: dict[str, dict[str, FieldInfo]] = {}
+        for spec in specs:
+            if spec.object not in described:
+                described[spec.object] = self.describe(spec.object)
+            if spec.name in described[spec.object]:
+                continue
+            body = sf_schema.custom_field_metadata(spec)
+            if not dry_run:
+                self._create_field(spec, body)
+            verb = "would create" if dry_run else "created"
+            done.append(f"{verb} {body['FullName']} ({body['Metadata']['type']})")
+        return done
+
+    def _create_field(self, spec: FieldSpec, body: dict[str, Any]) -> None:
+        """POST a CustomField; a retry that finds it created (lost answer) is fine."""
+        try:
+            self._call(
+                lambda: self.sf.toolingexecute("sobjects/CustomField", method="POST", data=body)
+            )
+        except FatalError:
+            if spec.name not in self.describe(spec.object):
+                raise
+
+    def usage(self) -> ApiUsage:
+        """Calls made so far and the org's own count of what is left today."""
+        return self.meter.snapshot()
+
+
+def _record(object: str, raw: dict[str, Any]) -> Record:
+    """A query row as a Record; relationship fields flattened to `Owner.Email`."""
+    fields: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name == "attributes":
+            continue
+        if isinstance(value, dict) and "attributes" in value:
+            for sub, sub_value in value.items():
+                if sub != "attributes":
+                    fields[f"{name}.{sub}"] = sub_value
+        else:
+            fields[name] = value
+    return Record(
+        object=object,
+        id=raw["Id"],
+        modified=sf_writes.parse_sf_datetime(raw[TIME_FIELD]),
+        fields=fields,
+        archived=bool(raw.get("IsDeleted", False)),
+    )

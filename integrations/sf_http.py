@@ -1,0 +1,131 @@
+"""The Salesforce connector's HTTP edge: a metered requests session and error sorting.
+
+Every request simple-salesforce makes goes through `MeteredSession`, which counts
+it (before sending, so timeouts count too), applies the client timeout, reads
+`Sforce-Limit-Info` from the answer, and has no hidden retries. `sort_error`
+turns whatever simple-salesforce or requests raised into our own error set.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from integrations.accounting import Meter, endpoint_key
+from integrations.errors import (
+    AuthError,
+    BudgetExhausted,
+    CrmError,
+    FatalError,
+    RetryableError,
+    from_status,
+    parse_retry_after,
+)
+
+SYSTEM = "salesforce"
+API_VERSION = "59.0"
+API_PREFIX = f"/services/data/v{API_VERSION}"
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
+# The daily org limit says "TotalRequests"; this one is about concurrency and passes.
+CONCURRENCY_LIMIT = "ConcurrentPerOrgLongTxn"
+
+
+class MeteredSession(requests.Session):
+    """A requests Session that counts every call and keeps the environment out."""
+
+    def __init__(self, meter: Meter, timeout: float, verify: Path | str | bool = True) -> None:
+        super().__init__()
+        self.meter = meter
+        self.timeout = timeout
+        self.verify = str(verify) if isinstance(verify, Path) else verify
+        # REQUESTS_CA_BUNDLE, proxies and .netrc from the environment must not win.
+        self.trust_env = False
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, HTTPAdapter(max_retries=0))
+
+    def request(  # type: ignore[override]
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Count the call, send it with the client timeout, note the budget left."""
+        method_text = method.decode() if isinstance(method, bytes) else method
+        url_text = url.decode() if isinstance(url, bytes) else url
+        path = "/" + url_text.split("://", 1)[-1].split("/", 1)[-1]
+        self.meter.begin(endpoint_key(method_text, path, strip_prefix=API_PREFIX))
+        kwargs.setdefault("timeout", self.timeout)
+        response = super().request(method, url, *args, **kwargs)
+        used_limit = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
+        if used_limit is not None:
+            used, limit = used_limit
+            self.meter.observe(limit, max(limit - used, 0))
+        return response
+
+
+def parse_limit_info(header: str | None) -> tuple[int, int] | None:
+    """(used, limit) from `Sforce-Limit-Info: api-usage=N/LIMIT`, or None."""
+    if not header:
+        return None
+    match = _LIMIT_INFO.search(header)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _code_and_message(content: Any) -> tuple[str | None, str]:
+    """The first errorCode/message of a Salesforce error body (a JSON list)."""
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        first = content[0]
+        return first.get("errorCode"), str(first.get("message", ""))
+    if isinstance(content, dict):
+        return content.get("errorCode") or content.get("error"), str(
+            content.get("message") or content.get("error_description") or content
+        )
+    if isinstance(content, bytes):
+        content = content.decode(errors="replace")
+    return None, str(content)[:500]
+
+
+def sort_error(error: BaseException, renewable: bool = False) -> CrmError | None:
+    """Our error for an exception raised by simple-salesforce or requests, else None.
+
+    Args:
+        error: what was raised.
+        renewable: whether the auth flow can renew a session (goes on AuthError).
+
+    Returns:
+        A CrmError to raise instead, or None for exceptions that are not the CRM's
+        (programming errors pass through untouched).
+    """
+    if isinstance(error, CrmError):
+        return error
+    if isinstance(error, requests.Timeout):
+        return RetryableError(SYSTEM, None, "TIMEOUT", "no answer within the client timeout")
+    if isinstance(error, requests.ConnectionError):
+        return RetryableError(SYSTEM, None, "CONNECTION", f"connection failed: {error}")
+    if type(error).__name__ == "SalesforceAuthenticationFailed":
+        code = getattr(error, "code", None)
+        return AuthError(
+            SYSTEM, 401, str(code) if code else None, str(getattr(error, "message", ""))
+        )
+    status = getattr(error, "status", None)
+    if not isinstance(status, int):
+        return None
+    code, message = _code_and_message(getattr(error, "content", None))
+    return _by_status(status, code, message, renewable, getattr(error, "headers", None))
+
+
+def _by_status(
+    status: int, code: str | None, message: str, renewable: bool, headers: Any
+) -> CrmError:
+    if code == LIMIT_CODE:
+        if CONCURRENCY_LIMIT in message:
+            return RetryableError(SYSTEM, status, code, message)
+        return BudgetExhausted(SYSTEM, status, code, message)
+    if status == 401:
+        return AuthError(SYSTEM, status, code, message, renewable=renewable)
+    if code == "INVALID_QUERY_LOCATOR":
+        return FatalError(SYSTEM, status, code, message)
+    retry_after = parse_retry_after(headers.get("Retry-After")) if headers else None
+    return from_status(SYSTEM, status, code, message, retry_after)
