@@ -13,10 +13,36 @@ from rules.schema import RulesFile
 from rules.scoring import CompiledCategory, compile_categories
 from rules.stages import StageMachine, compile_stages
 from rules.tasks import CompiledTask, compile_task
-from rules.timing import BusinessCalendar, Duration, parse_duration
+from rules.timing import BusinessCalendar, Duration, parse_duration, to_utc
 
 SENIOR_SALES = "senior_sales"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class TaskIndex:
+    """An object's compiled task rules, indexed by the stage at which they can apply."""
+
+    rules: tuple[CompiledTask, ...]
+    by_stage: dict[str, tuple[CompiledTask, ...]]
+    unmapped: tuple[CompiledTask, ...]  # for records whose stage is unmapped: no stage-based rule
+
+    def for_stage(self, stage: str | None) -> tuple[CompiledTask, ...]:
+        """The rules worth testing for a record at `stage` (its stage after this run)."""
+        found = self.by_stage.get(stage) if stage is not None else None
+        return self.unmapped if found is None else found
+
+    @classmethod
+    def build(cls, rules: RulesFile, obj: str, fields: frozenset[str]) -> TaskIndex:
+        """Compile the task rules of `obj` and index them."""
+        stages = rules.lead_stages if obj == "lead" else rules.opportunity_stages
+        names = frozenset(s.name for s in stages)
+        compiled = tuple(compile_task(t, fields, names) for t in rules.tasks if t.object == obj)
+        return cls(
+            rules=compiled,
+            by_stage={n: tuple(t for t in compiled if n in t.stages) for n in names},
+            unmapped=tuple(t for t in compiled if not t.stage_based),
+        )
 
 
 @dataclass(eq=False)
@@ -31,8 +57,8 @@ class Compiled:
     bands: tuple[tuple[str, str], ...]  # (temperature, Salesforce rating) for scores 0..100
     lead_stages: StageMachine
     opportunity_stages: StageMachine
-    lead_tasks: tuple[CompiledTask, ...]
-    opportunity_tasks: tuple[CompiledTask, ...]
+    lead_tasks: TaskIndex
+    opportunity_tasks: TaskIndex
     routing: tuple[tuple[str, Test, str, tuple[str, ...]], ...]
     senior_sales_owner: str
     escalation_owner: str
@@ -47,8 +73,9 @@ class Compiled:
     def moment(self, now: datetime) -> tuple[Moment, tuple[datetime, datetime]]:
         """The Moment for `now` and the (earliest, latest) due limits, reused for equal `now`."""
         if self._moment is None or self._moment[0] != now:
-            moment = Moment(now, self.calendar)
-            latest = self.calendar.shift(now, self.horizon, "calendar")
+            utc = to_utc(now)
+            moment = Moment(utc, self.calendar)
+            latest = self.calendar.shift(utc, self.horizon, "calendar")
             self._moment = (now, moment, (moment.before(self.max_lateness), latest))
         return self._moment[1], self._moment[2]
 
@@ -121,10 +148,8 @@ def compile_rules(rules: RulesFile) -> Compiled:
         bands=_bands(rules),
         lead_stages=compile_stages(rules.lead_stages, lead_fields),
         opportunity_stages=compile_stages(rules.opportunity_stages, opp_fields),
-        lead_tasks=tuple(compile_task(t, lead_fields) for t in rules.tasks if t.object == "lead"),
-        opportunity_tasks=tuple(
-            compile_task(t, opp_fields) for t in rules.tasks if t.object == "opportunity"
-        ),
+        lead_tasks=TaskIndex.build(rules, "lead", lead_fields),
+        opportunity_tasks=TaskIndex.build(rules, "opportunity", opp_fields),
         routing=tuple(
             (r.name, compile_all(r.when, lead_fields), r.team, team_members(rules, r.team))
             for r in rules.routing.rules

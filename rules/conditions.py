@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
 from rules.schema import Condition
@@ -27,12 +26,24 @@ Test = Callable[[Any, "Context"], bool]
 class Moment:
     """`now` with the window boundaries derived from it, computed once per distinct offset."""
 
-    __slots__ = ("_cache", "calendar", "now")
+    __slots__ = ("_after", "_cache", "calendar", "now", "quarter")
 
     def __init__(self, now: datetime, calendar: BusinessCalendar) -> None:
         self.now = now
         self.calendar = calendar
         self._cache: dict[tuple[int, str], datetime] = {}
+        self._after: dict[tuple[int, str, str], datetime] = {}
+        local = now.astimezone(calendar.zone)
+        self.quarter = f"{local.year}Q{(local.month - 1) // 3 + 1}"
+
+    def after(self, offset: Duration, clock: str) -> datetime:
+        """`now` plus the offset on `clock` (due times of triggered tasks)."""
+        key = (offset.amount, offset.unit, clock)
+        found = self._after.get(key)
+        if found is None:
+            found = self.calendar.shift(self.now, offset, clock)
+            self._after[key] = found
+        return found
 
     def before(self, offset: Duration) -> datetime:
         """`now` minus the offset on the calendar clock."""
@@ -60,12 +71,12 @@ class Context:
 
 def accessor(name: str, record_fields: frozenset[str]) -> Accessor:
     """A fast getter for a field name: derived from the context, a record attribute, or extra."""
-    if name in DERIVED_FIELDS:
-        get_ctx = attrgetter(name)
-        return lambda record, ctx: get_ctx(ctx)
-    if name in record_fields:
-        get = attrgetter(name)
-        return lambda record, ctx: get(record)
+    if name.isidentifier() and (name in DERIVED_FIELDS or name in record_fields):
+        # A generated attribute read saves a call per field read on the hot path; the name
+        # is a checked identifier from a fixed set, so nothing else can be evaluated.
+        owner = "ctx" if name in DERIVED_FIELDS else "record"
+        getter: Accessor = eval(f"lambda record, ctx: {owner}.{name}")
+        return getter
     return lambda record, ctx: record.extra.get(name)
 
 
@@ -87,14 +98,25 @@ def compile_all(conditions: list[Condition] | None, record_fields: frozenset[str
         return lambda record, ctx: True
     if len(tests) == 1:
         return tests[0]
-    return lambda record, ctx: all(test(record, ctx) for test in tests)
+    if len(tests) == 2:
+        first, second = tests
+        return lambda record, ctx: first(record, ctx) and second(record, ctx)
+
+    def every(record: Any, ctx: Context) -> bool:
+        return all(test(record, ctx) for test in tests)
+
+    return every
 
 
 def compile_condition(cond: Condition, record_fields: frozenset[str]) -> Test:
     """Compile one condition (its single operator was checked by the loader)."""
     if cond.any is not None:
         tests = tuple(compile_condition(c, record_fields) for c in cond.any)
-        return lambda record, ctx: any(test(record, ctx) for test in tests)
+
+        def some(record: Any, ctx: Context) -> bool:
+            return any(test(record, ctx) for test in tests)
+
+        return some
     if cond.all is not None:
         return compile_all(cond.all, record_fields)
     get = accessor(cond.field or "", record_fields)

@@ -1,21 +1,22 @@
-"""Plain, immutable decisions the engine returns; the run layer turns them into CRM writes."""
+"""Plain, immutable decisions the engine returns; the run layer turns them into CRM writes.
+
+Named tuples rather than frozen dataclasses: they are built per record on the hot path.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreEntry:
+class ScoreEntry(NamedTuple):
     """One line of a breakdown: a criterion that fired, or a category cap (negative points)."""
 
     criterion: str
     points: int
 
 
-@dataclass(frozen=True, slots=True)
-class StageMove:
+class StageMove(NamedTuple):
     """The stage before and after this run; `to == from_` when nothing moves."""
 
     from_: str | None
@@ -28,8 +29,7 @@ class StageMove:
         return self.to != self.from_
 
 
-@dataclass(frozen=True, slots=True)
-class Routing:
+class Routing(NamedTuple):
     """The owner chosen for a record without a usable owner (an email from the rules file)."""
 
     rule: str
@@ -37,8 +37,7 @@ class Routing:
     owner_email: str
 
 
-@dataclass(frozen=True, slots=True)
-class TaskDecision:
+class TaskDecision(NamedTuple):
     """A task to make (if its key is not made yet).
 
     `assignee` is a CRM user id when `assignee_kind` is "user_id" (the record's
@@ -57,8 +56,7 @@ class TaskDecision:
     outreach: bool
 
 
-@dataclass(frozen=True, slots=True)
-class MissedTask:
+class MissedTask(NamedTuple):
     """A scheduled task whose due time is past the maximum lateness: reported, not made."""
 
     rule: str
@@ -66,8 +64,7 @@ class MissedTask:
     due: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class LeadDecision:
+class LeadDecision(NamedTuple):
     """Everything the rules decided for one lead at one `now`."""
 
     record_id: str
@@ -83,11 +80,10 @@ class LeadDecision:
     missed: tuple[MissedTask, ...] = ()
     defer_outreach: bool = False
     deferral_note: str | None = None
-    now: datetime | None = field(default=None, compare=False)
+    now: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OpportunityDecision:
+class OpportunityDecision(NamedTuple):
     """Everything the rules decided for one opportunity at one `now`."""
 
     record_id: str

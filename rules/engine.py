@@ -23,11 +23,10 @@ __all__ = ["Compiled", "compile_rules", "evaluate_lead", "evaluate_opportunity"]
 
 from rules.compiler import Compiled, compile_rules
 from rules.conditions import Context
-from rules.decisions import LeadDecision, OpportunityDecision, Routing, ScoreEntry, TaskDecision
+from rules.decisions import LeadDecision, OpportunityDecision, Routing, TaskDecision
 from rules.lead import CanonicalLead, CanonicalOpportunity
 from rules.scoring import score_record
 from rules.tasks import CompiledTask, decide_task
-from rules.timing import to_utc
 
 
 def _route(compiled: Compiled, record: Any, ctx: Context) -> Routing | None:
@@ -56,17 +55,18 @@ def _tasks(
     tasks: tuple[CompiledTask, ...],
     record: Any,
     ctx: Context,
-    plan: tuple[tuple[datetime, datetime], tuple[str | None, str], bool, bool],
+    plan: tuple[tuple[datetime, datetime], tuple[str | None, str], bool],
 ) -> tuple[list[TaskDecision], list[Any]]:
-    limits, owner, opted_out, unmapped = plan
+    limits, owner, opted_out = plan
     made: list[TaskDecision] = []
     missed: list[Any] = []
     for task in tasks:
-        if (opted_out and task.outreach) or (unmapped and task.stage_based):
+        if opted_out and task.outreach:
             continue
         if not task.test(record, ctx):
             continue
-        found = decide_task(task, record, ctx, limits, _assignee(compiled, task, record, owner))
+        who = owner if task.assign_to == "owner" else _assignee(compiled, task, record, owner)
+        found = decide_task(task, record, ctx, limits, who)
         if isinstance(found, TaskDecision):
             made.append(found)
         elif found is not None:
@@ -87,7 +87,7 @@ def evaluate_lead(
             without a usable owner is routed (sop-rules.md 4b) and its tasks go to the routed
             owner.
     """
-    moment, limits = compiled.moment(to_utc(now))
+    moment, limits = compiled.moment(now)
     ctx = Context(moment)
     score, entries = score_record(compiled.categories, lead, ctx)
     temperature, rating = compiled.bands[min(max(score, 0), 100)]
@@ -100,12 +100,12 @@ def evaluate_lead(
     opted_out = compiled.opt_out(lead, ctx) is True
     defer = opted_out and compiled.defer_open_outreach
     made, missed = _tasks(
-        compiled, compiled.lead_tasks, lead, ctx, (limits, owner, opted_out, unmapped)
+        compiled, compiled.lead_tasks.for_stage(ctx.stage), lead, ctx, (limits, owner, opted_out)
     )
     return LeadDecision(
         record_id=lead.id,
         score=score,
-        breakdown=tuple(ScoreEntry(name, points) for name, points in entries),
+        breakdown=tuple(entries),
         temperature=temperature,
         salesforce_rating=rating,
         stage=move,
@@ -124,12 +124,16 @@ def evaluate_opportunity(
     compiled: Compiled, opportunity: CanonicalOpportunity, now: datetime
 ) -> OpportunityDecision:
     """Stage progression and tasks (stale_opportunity, renewal, ...) for one opportunity."""
-    moment, limits = compiled.moment(to_utc(now))
+    moment, limits = compiled.moment(now)
     ctx = Context(moment)
     move, unmapped = compiled.opportunity_stages.decide(opportunity, ctx)
     owner = (opportunity.owner_id, "user_id")
     made, missed = _tasks(
-        compiled, compiled.opportunity_tasks, opportunity, ctx, (limits, owner, False, unmapped)
+        compiled,
+        compiled.opportunity_tasks.for_stage(ctx.stage),
+        opportunity,
+        ctx,
+        (limits, owner, False),
     )
     return OpportunityDecision(
         record_id=opportunity.id,

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from rules.conditions import Context, accessor, is_set, normalise
+from rules.decisions import ScoreEntry
 from rules.schema import (
     Category,
     Criterion,
@@ -42,6 +43,8 @@ def _contains_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
 
 
 def _numeric(criterion: NumericCriterion, fields: frozenset[str]) -> Scorer:
+    if all(t.field in (None, criterion.field) for t in criterion.tiers):
+        return _numeric_one_field(criterion, fields)
     tiers = tuple(
         (accessor(t.field or criterion.field, fields), t.min, t.points) for t in criterion.tiers
     )
@@ -50,6 +53,22 @@ def _numeric(criterion: NumericCriterion, fields: frozenset[str]) -> Scorer:
         for get, minimum, points in tiers:
             value = get(record, ctx)
             if value is not None and value >= minimum:
+                return points
+        return 0
+
+    return score
+
+
+def _numeric_one_field(criterion: NumericCriterion, fields: frozenset[str]) -> Scorer:
+    get = accessor(criterion.field, fields)
+    tiers = tuple((t.min, t.points) for t in criterion.tiers)
+
+    def score(record: Any, ctx: Context) -> int:
+        value = get(record, ctx)
+        if value is None:
+            return 0
+        for minimum, points in tiers:
+            if value >= minimum:
                 return points
         return 0
 
@@ -141,19 +160,19 @@ def compile_categories(
 
 def score_record(
     categories: tuple[CompiledCategory, ...], record: Any, ctx: Context
-) -> tuple[int, list[tuple[str, int]]]:
+) -> tuple[int, list[ScoreEntry]]:
     """The score and its breakdown: (criterion, points) entries that add up to the score."""
     total = 0
-    breakdown: list[tuple[str, int]] = []
+    breakdown: list[ScoreEntry] = []
     for name, cap, criteria in categories:
         subtotal = 0
         for criterion, scorer in criteria:
             points = scorer(record, ctx)
             if points:
-                breakdown.append((criterion, points))
+                breakdown.append(ScoreEntry(criterion, points))
                 subtotal += points
         if subtotal > cap:
-            breakdown.append((f"{name} cap", cap - subtotal))
+            breakdown.append(ScoreEntry(f"{name} cap", cap - subtotal))
             subtotal = cap
         total += subtotal
     return total, breakdown

@@ -13,9 +13,9 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from rules.conditions import Context, Test, accessor, compile_all
+from rules.conditions import Context, Test, accessor, compile_all, normalise
 from rules.decisions import MissedTask, TaskDecision
 from rules.schema import Condition, TaskRule
 from rules.timing import BusinessCalendar, Duration, parse_duration
@@ -40,9 +40,22 @@ def references_field(conditions: list[Condition] | None, name: str) -> bool:
     return False
 
 
+def allowed_stages(conditions: list[Condition], stage_names: frozenset[str]) -> frozenset[str]:
+    """The stages that the top-level `stage` conditions of a rule admit (all when none)."""
+    allowed = set(stage_names)
+    for cond in conditions:
+        if cond.field == "stage" and cond.in_ is not None:
+            allowed &= {normalise(v) for v in cond.in_}
+        elif cond.field == "stage" and cond.not_in is not None:
+            allowed -= {normalise(v) for v in cond.not_in}
+    return frozenset(s for s in stage_names if normalise(s) in allowed or s in allowed)
+
+
 def event_text(moment: datetime) -> str:
     """A moment as it appears in a task key: UTC to the minute, e.g. 2026-11-04T15:00Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:16] + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,7 @@ class CompiledTask:
     name: str
     scheduled: bool
     stage_based: bool
+    stages: frozenset[str]  # stages at which the rule can apply
     outreach: bool
     test: Test
     subject: str
@@ -71,10 +85,14 @@ class CompiledTask:
     priorities: tuple[tuple[Test, str], ...]
     assign_to: str
     step: str
+    due_always: bool  # a single SLA without a condition
+    fixed_priority: str | None  # a single priority without a condition
 
 
-def compile_task(rule: TaskRule, fields: frozenset[str]) -> CompiledTask:
-    """Compile a validated task rule."""
+def compile_task(
+    rule: TaskRule, fields: frozenset[str], stage_names: frozenset[str]
+) -> CompiledTask:
+    """Compile a validated task rule; `stage_names` are the object's canonical stages."""
     dues = rule.due if isinstance(rule.due, list) else [rule.due]
     priorities = (
         ((compile_all(None, fields), rule.priority),)
@@ -85,6 +103,7 @@ def compile_task(rule: TaskRule, fields: frozenset[str]) -> CompiledTask:
         name=rule.name,
         scheduled=rule.kind == "scheduled",
         stage_based=references_field(rule.when, "stage"),
+        stages=allowed_stages(rule.when, stage_names),
         outreach=rule.outreach,
         test=compile_all(rule.when, fields),
         subject=rule.subject,
@@ -102,6 +121,8 @@ def compile_task(rule: TaskRule, fields: frozenset[str]) -> CompiledTask:
         priorities=priorities,
         assign_to=rule.assign_to,
         step=rule.step,
+        due_always=len(dues) == 1 and not dues[0].when,
+        fixed_priority=rule.priority if isinstance(rule.priority, str) else None,
     )
 
 
@@ -123,8 +144,7 @@ def _latest_repeat(
     return (k, found) if found <= limit else None
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """Which occurrence of a rule is due: its step name, subject, anchor, k and due time."""
 
     step: str
@@ -136,9 +156,15 @@ class Occurrence:
 
 def occurrence(task: CompiledTask, record: Any, ctx: Context, limit: datetime) -> Occurrence | None:
     """The occurrence of `task` that is due by `limit` (triggered: the only one), or None."""
-    choice = next((d for d in task.due if d.test(record, ctx)), None)
+    choice = task.due[0] if task.due_always else None
     if choice is None:
-        return None
+        choice = next((d for d in task.due if d.test(record, ctx)), None)
+        if choice is None:
+            return None
+    if choice.anchor is None and not task.steps and task.every is None:
+        return Occurrence(
+            "", task.subject, ctx.now, 0, ctx.moment.after(choice.offset, choice.clock)
+        )
     anchor = ctx.now if choice.anchor is None else choice.anchor(record, ctx)
     if anchor is None:
         return None
@@ -158,18 +184,20 @@ def occurrence(task: CompiledTask, record: Any, ctx: Context, limit: datetime) -
 
 def step_name(task: CompiledTask, found: Occurrence, ctx: Context) -> str:
     """Fill the rule's step template for this occurrence."""
-    if "{" not in task.step:
-        return task.step
-    local = ctx.now.astimezone(ctx.moment.calendar.zone)
+    template = task.step
+    if "{" not in template:
+        return template
+    if template == "{anchor}":
+        return event_text(found.anchor)
     values = {
         "anchor": event_text(found.anchor),
         "due": event_text(found.due),
-        "quarter": f"{local.year}Q{(local.month - 1) // 3 + 1}",
+        "quarter": ctx.moment.quarter,
         "stage": ctx.stage or "",
         "step": found.step,
         "k": found.k,
     }
-    return task.step.format_map(values)
+    return template.format_map(values)
 
 
 def decide_task(
@@ -196,7 +224,9 @@ def decide_task(
     key = f"{task.name}:{record.id}:{step}"
     if task.scheduled and found.due < earliest:
         return MissedTask(task.name, key, found.due.astimezone(ctx.moment.calendar.zone))
-    priority = next((value for test, value in task.priorities if test(record, ctx)), "Normal")
+    priority = task.fixed_priority or next(
+        (value for test, value in task.priorities if test(record, ctx)), "Normal"
+    )
     return TaskDecision(
         rule=task.name,
         key=key,
