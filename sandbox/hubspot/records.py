@@ -1,0 +1,173 @@
+"""Record writes with HubSpot's rules: validation, unique emails, lifecycle, modified times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.clock import SandboxClock
+from sandbox.hubspot.associations import link
+from sandbox.hubspot.constants import (
+    CREATED_PROPERTY,
+    DEFAULT_PROPERTIES,
+    MODIFIED_PROPERTY,
+    SINGULAR,
+)
+from sandbox.hubspot.errors import ApiError
+from sandbox.hubspot.schema import LIFECYCLE_ORDER, PortalSchema, property_error
+from sandbox.hubspot.store import Row, Store
+from sandbox.hubspot.timefmt import iso, to_ms
+
+
+@dataclass
+class Write:
+    """One validated write waiting to be applied: a new record (row.id fresh) or a change."""
+
+    row: Row
+    values: dict[str, str]
+    new: bool
+    associations: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+class Records:
+    """Reads and writes records of every object type."""
+
+    def __init__(self, store: Store, schema: PortalSchema, clock: SandboxClock) -> None:
+        self.store = store
+        self.schema = schema
+        self.clock = clock
+
+    def now_ms(self) -> int:
+        """The sandbox clock in epoch ms."""
+        return to_ms(self.clock.now())
+
+    def render(self, row: Row, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """A record as HubSpot answers it (all property values strings)."""
+        wanted = list(names) if names else list(DEFAULT_PROPERTIES[row.type])
+        system = {
+            "hs_object_id": str(row.id),
+            CREATED_PROPERTY[row.type]: iso(row.created_ms),
+            MODIFIED_PROPERTY[row.type]: iso(row.modified_ms),
+        }
+        props: dict[str, str | None] = dict(system)
+        for name in wanted:
+            if name in system:
+                continue
+            if name in row.props or self.schema.get(row.type, name) is not None:
+                value = row.props.get(name)
+                props[name] = value if value != "" else None
+        body: dict[str, Any] = {
+            "id": str(row.id),
+            "properties": props,
+            "createdAt": iso(row.created_ms),
+            "updatedAt": iso(row.modified_ms),
+            "archived": row.archived,
+        }
+        if row.archived and row.archived_ms is not None:
+            body["archivedAt"] = iso(row.archived_ms)
+        return body
+
+    def live(self, object_type: str, raw_id: str, id_property: str | None = None) -> Row | None:
+        """A live record by id (merged-away ids answer the winner) or by a unique property."""
+        if id_property and id_property != "hs_object_id":
+            found = self.store.find_unique(object_type, id_property, raw_id)
+            return self.live(object_type, str(found)) if found is not None else None
+        if not raw_id.isdigit():
+            return None
+        row = self.store.get(object_type, int(raw_id))
+        if row is None:
+            merged = self.store.query(
+                "SELECT winner_id FROM merged WHERE type=? AND loser_id=?",
+                (object_type, int(raw_id)),
+            )
+            return self.live(object_type, str(merged[0][0])) if merged else None
+        return None if row.archived else row
+
+    def plan_create(self, object_type: str, values: dict[str, Any]) -> Write:
+        """Validate a new record's properties.
+
+        Raises:
+            ApiError: on an invalid property, a missing required one, or a duplicate.
+        """
+        cleaned = self.schema.clean(object_type, values)
+        for prop in self.schema.properties[object_type].values():
+            if prop.required and not cleaned.get(prop.name):
+                raise property_error(prop.name, f"{prop.name} is required", "REQUIRED_PROPERTY")
+        now = self.now_ms()
+        row = Row(object_type, 0, now, now, False, None, {})
+        return Write(row, cleaned, new=True)
+
+    def plan_update(self, row: Row, values: dict[str, Any]) -> Write:
+        """Validate a change; a backward lifecycle stage is dropped silently, as HubSpot does."""
+        cleaned = self.schema.clean(row.type, values)
+        stage = cleaned.get("lifecyclestage")
+        current = row.props.get("lifecyclestage", "")
+        if stage and current and _stage_rank(stage) < _stage_rank(current):
+            del cleaned["lifecyclestage"]
+        return Write(row, cleaned, new=False)
+
+    def check_unique(self, writes: list[Write]) -> None:
+        """Refuse the whole set on the first value another record (or input) already holds.
+
+        Raises:
+            ApiError: 409 CONFLICT naming the existing record.
+        """
+        claimed: dict[tuple[str, str], int] = {}
+        for write in writes:
+            for name, value in write.values.items():
+                prop = self.schema.get(write.row.type, name)
+                if prop is None or not prop.unique or not value.strip():
+                    continue
+                key = (name, value.strip().lower())
+                holder = self.store.find_unique(write.row.type, name, value)
+                if holder is None:
+                    holder = claimed.get(key)
+                if holder is not None and (write.new or holder != write.row.id):
+                    raise _conflict(write.row.type, name, holder)
+                claimed[key] = write.row.id or -1
+
+    def apply(self, writes: list[Write]) -> list[Row]:
+        """Write everything in one transaction; every write moves the modified time."""
+        self.check_unique(writes)
+        now = self.now_ms()
+        with self.store.transaction():
+            for write in writes:
+                row = write.row
+                if write.new:
+                    row.id = self.store.next_id()
+                    row.created_ms = now
+                row.props.update(write.values)
+                row.modified_ms = now
+                self.store.save(row)
+                for name, value in write.values.items():
+                    prop = self.schema.get(row.type, name)
+                    if prop is not None and prop.unique:
+                        self.store.set_unique(row.type, name, value, row.id)
+                for to_type, to_id, type_id in write.associations:
+                    link(self.store, row.type, row.id, to_type, to_id, type_id)
+        return [w.row for w in writes]
+
+    def archive(self, object_type: str, ids: Iterable[int]) -> None:
+        """Archive records; the modified time stays where it was (HubSpot's behaviour)."""
+        now = self.now_ms()
+        with self.store.transaction():
+            for row in self.store.get_many(object_type, ids).values():
+                if row.archived:
+                    continue
+                row.archived, row.archived_ms = True, now
+                self.store.save(row)
+                self.store.drop_uniques(object_type, row.id)
+
+
+def _stage_rank(stage: str) -> int:
+    return LIFECYCLE_ORDER.index(stage) if stage in LIFECYCLE_ORDER else len(LIFECYCLE_ORDER)
+
+
+def _conflict(object_type: str, name: str, holder: int) -> ApiError:
+    if object_type == "contacts" and name == "email":
+        return ApiError(409, f"Contact already exists. Existing ID: {holder}", "CONFLICT")
+    singular = SINGULAR[object_type].capitalize()
+    return ApiError(
+        409, f"{singular} with {name} already exists. Existing ID: {holder}", "CONFLICT"
+    )

@@ -1,0 +1,190 @@
+"""Compile a HubSpot search request (filterGroups, one sort, paging) into SQL over the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.hubspot.constants import (
+    CREATED_PROPERTY,
+    MODIFIED_PROPERTY,
+    SEARCH_LIMIT,
+    SEARCH_MAX_FILTERS,
+    SEARCH_MAX_FILTERS_PER_GROUP,
+    SEARCH_MAX_GROUPS,
+    SEARCH_RESULT_CAP,
+)
+from sandbox.hubspot.errors import validation
+from sandbox.hubspot.schema import PortalSchema
+from sandbox.hubspot.timefmt import normalise, parse_ms
+
+RANGE_OPS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">=", "EQ": "=", "NEQ": "!="}
+OPERATORS = {
+    *RANGE_OPS,
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+}
+
+
+@dataclass
+class Column:
+    """How one property reads in SQL and how a filter value converts to compare with it."""
+
+    sql: str
+    kind: str  # "ms" (indexed epoch-ms column), "id", "number", "text", "datetime"
+
+    def value(self, raw: Any) -> Any:
+        """A filter value converted for comparison with this column.
+
+        Raises:
+            ValueError: when the value does not fit the property's type.
+        """
+        if self.kind == "ms":
+            return parse_ms(raw)
+        if self.kind in ("id", "number"):
+            return float(raw)
+        if self.kind == "datetime":
+            return normalise(raw)
+        return str(raw).lower()
+
+
+@dataclass
+class SearchQuery:
+    """A compiled search: WHERE clause, its params, ORDER BY, limit and offset."""
+
+    where: str
+    params: list[Any]
+    order: str
+    limit: int
+    offset: int
+    properties: list[str] | None
+
+
+def column(schema: PortalSchema, object_type: str, name: str) -> Column:
+    """The SQL expression a property is searched through (indexed columns for the hot ones)."""
+    if name == "hs_object_id":
+        return Column("id", "id")
+    if name == MODIFIED_PROPERTY[object_type]:
+        return Column("modified_ms", "ms")
+    if name == CREATED_PROPERTY[object_type]:
+        return Column("created_ms", "ms")
+    prop = schema.get(object_type, name)
+    extract = f"json_extract(props, '$.\"{name.replace(chr(34), '')}\"')"
+    kind = prop.type if prop is not None else "string"
+    if kind == "number":
+        return Column(f"CAST(NULLIF({extract}, '') AS REAL)", "number")
+    if kind in ("datetime", "date"):
+        return Column(f"NULLIF({extract}, '')", "datetime")
+    return Column(f"lower(NULLIF({extract}, ''))", "text")
+
+
+def _filter(schema: PortalSchema, object_type: str, spec: dict[str, Any]) -> tuple[str, list[Any]]:
+    op = str(spec.get("operator", "EQ"))
+    if op not in OPERATORS:
+        raise validation(f"Unsupported operator: {op}")
+    col = column(schema, object_type, str(spec.get("propertyName", "")))
+    if op == "HAS_PROPERTY":
+        return f"{col.sql} IS NOT NULL", []
+    if op == "NOT_HAS_PROPERTY":
+        return f"{col.sql} IS NULL", []
+    if op in ("IN", "NOT_IN"):
+        values = [col.value(v) for v in spec.get("values") or []]
+        marks = ",".join("?" * len(values)) or "NULL"
+        if op == "IN":
+            return f"{col.sql} IN ({marks})", values
+        return f"({col.sql} IS NULL OR {col.sql} NOT IN ({marks}))", values
+    if op == "BETWEEN":
+        return f"{col.sql} BETWEEN ? AND ?", [
+            col.value(spec.get("value")),
+            col.value(spec.get("highValue")),
+        ]
+    if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
+        token = str(spec.get("value", "")).lower().replace("*", "%")
+        pattern = token if "%" in token else f"%{token}%"
+        clause = f"{col.sql} LIKE ?"
+        return (clause if op == "CONTAINS_TOKEN" else f"({col.sql} IS NULL OR NOT {clause})"), [
+            pattern
+        ]
+    value = col.value(spec.get("value"))
+    if op == "NEQ":
+        return f"({col.sql} IS NULL OR {col.sql} != ?)", [value]
+    return f"{col.sql} {RANGE_OPS[op]} ?", [value]
+
+
+def _groups(
+    schema: PortalSchema, object_type: str, groups: list[dict[str, Any]]
+) -> tuple[str, list[Any]]:
+    if len(groups) > SEARCH_MAX_GROUPS:
+        raise validation(
+            f"Too many filter groups ({len(groups)}); the limit is {SEARCH_MAX_GROUPS}"
+        )
+    total = sum(len(g.get("filters") or []) for g in groups)
+    if total > SEARCH_MAX_FILTERS:
+        raise validation(f"Too many filters ({total}); the limit is {SEARCH_MAX_FILTERS}")
+    clauses: list[str] = []
+    params: list[Any] = []
+    for group in groups:
+        filters = group.get("filters") or []
+        if len(filters) > SEARCH_MAX_FILTERS_PER_GROUP:
+            raise validation(
+                f"Too many filters in a group; the limit is {SEARCH_MAX_FILTERS_PER_GROUP}"
+            )
+        parts = [_filter(schema, object_type, f) for f in filters]
+        if parts:
+            clauses.append("(" + " AND ".join(p[0] for p in parts) + ")")
+            params.extend(v for p in parts for v in p[1])
+    return ("(" + " OR ".join(clauses) + ")" if clauses else ""), params
+
+
+def _order(schema: PortalSchema, object_type: str, sorts: list[Any]) -> str:
+    if len(sorts) > 1:
+        raise validation("Only one sort is allowed per search")
+    if not sorts:
+        return "ORDER BY id ASC"
+    sort = sorts[0]
+    if isinstance(sort, str):
+        name, direction = sort.lstrip("-"), "DESC" if sort.startswith("-") else "ASC"
+    else:
+        name = str(sort.get("propertyName", ""))
+        direction = (
+            "DESC" if str(sort.get("direction", "ASCENDING")).upper().startswith("DESC") else "ASC"
+        )
+    col = column(schema, object_type, name)
+    # id breaks ties so paging by offset is stable.
+    return f"ORDER BY {col.sql} {direction}, id {direction}"
+
+
+def compile_search(
+    schema: PortalSchema, object_type: str, body: dict[str, Any], visible_before_ms: int
+) -> SearchQuery:
+    """Turn a search body into SQL; only records last written before `visible_before_ms` match.
+
+    Raises:
+        ApiError: 400 for too many groups/filters/sorts, a limit over 200, or paging past 10,000.
+    """
+    limit = int(body.get("limit") or 10)
+    if limit > SEARCH_LIMIT or limit < 1:
+        raise validation(f"limit must be between 1 and {SEARCH_LIMIT}")
+    after = str(body.get("after") or "0")
+    offset = int(after) if after.isdigit() else 0
+    if offset + limit > SEARCH_RESULT_CAP:
+        raise validation(
+            f"Search results are limited to {SEARCH_RESULT_CAP} records; cannot page past them"
+        )
+    where = ["type = ?", "archived = 0", "modified_ms <= ?"]
+    params: list[Any] = [object_type, visible_before_ms]
+    groups_sql, group_params = _groups(schema, object_type, body.get("filterGroups") or [])
+    if groups_sql:
+        where.append(groups_sql)
+        params.extend(group_params)
+    query = str(body.get("query") or "").strip().lower()
+    if query:
+        where.append("lower(props) LIKE ?")
+        params.append(f"%{query}%")
+    order = _order(schema, object_type, body.get("sorts") or [])
+    return SearchQuery(" AND ".join(where), params, order, limit, offset, body.get("properties"))

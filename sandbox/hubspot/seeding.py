@@ -1,0 +1,185 @@
+"""Loading the seed, restoring created properties, merges and the deal pipeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sandbox.hubspot.associations import link
+from sandbox.hubspot.constants import CREATED_PROPERTY, MODIFIED_PROPERTY, OBJECT_TYPES
+from sandbox.hubspot.store import Row
+from sandbox.hubspot.timefmt import parse_ms
+
+if TYPE_CHECKING:
+    from sandbox.hubspot.app import HubSpotApp
+
+EPOCH = "2024-01-02T09:00:00.000Z"
+CLOSED_STAGES = {"Closed Won": "1.0", "Closed Lost": "0.0"}
+
+
+def restore_properties(app: HubSpotApp) -> None:
+    """Re-create properties made through the API in an earlier run of a file-backed sandbox."""
+    for item in json.loads(app.store.meta("created_properties") or "[]"):
+        if item["body"]["name"] not in app.schema.properties[item["kind"]]:
+            app.schema.create(item["kind"], item["body"])
+
+
+def row_from_seed(app: HubSpotApp, kind: str, record: dict[str, Any]) -> Row:
+    """A seed record (as HubSpot answers it) as a store row; stage labels become stage ids."""
+    props = {k: str(v) for k, v in (record.get("properties") or {}).items() if v is not None}
+    created = parse_ms(props.pop(CREATED_PROPERTY[kind], None) or record.get("createdAt") or EPOCH)
+    modified = parse_ms(
+        props.pop(MODIFIED_PROPERTY[kind], None) or record.get("updatedAt") or EPOCH
+    )
+    for system in ("hs_object_id", "createdate", "hs_createdate"):
+        props.pop(system, None)
+    if kind == "deals" and props.get("dealstage") in app.stage_ids():
+        props["dealstage"] = app.stage_ids()[props["dealstage"]]
+    archived = bool(record.get("archived"))
+    return Row(
+        kind, int(record["id"]), created, modified, archived, modified if archived else None, props
+    )
+
+
+def insert_rows(app: HubSpotApp, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
+    """Bulk-insert seed items (one transaction, executemany); returns how many went in."""
+    objects: list[tuple[Any, ...]] = []
+    uniques: list[tuple[Any, ...]] = []
+    links: list[dict[str, Any]] = []
+    owners: list[tuple[Any, ...]] = []
+    merged: list[tuple[Any, ...]] = []
+    for kind, record in items:
+        if kind == "owners":
+            owner = {"type": "PERSON", **record}
+            owners.append((int(owner["id"]), owner.get("email"), json.dumps(owner)))
+        elif kind == "associations":
+            links.append(record)
+        elif kind in OBJECT_TYPES:
+            row = row_from_seed(app, kind, record)
+            objects.append(
+                (
+                    row.type,
+                    row.id,
+                    row.created_ms,
+                    row.modified_ms,
+                    int(row.archived),
+                    row.archived_ms,
+                    json.dumps(row.props),
+                )
+            )
+            if not row.archived:
+                uniques.extend(_unique_values(app, row))
+            losers = row.props.get("hs_merged_object_ids", "")
+            merged.extend((kind, int(i), row.id) for i in losers.split(";") if i.strip().isdigit())
+    with app.store.transaction() as db:
+        db.executemany("INSERT OR REPLACE INTO objects VALUES(?,?,?,?,?,?,?)", objects)
+        db.executemany("INSERT OR IGNORE INTO uniques VALUES(?,?,?,?)", uniques)
+        db.executemany("INSERT OR REPLACE INTO owners VALUES(?,?,?)", owners)
+        db.executemany("INSERT OR REPLACE INTO merged VALUES(?,?,?)", merged)
+        for item in links:
+            link(
+                app.store,
+                item["from_type"],
+                int(item["from_id"]),
+                item["to_type"],
+                int(item["to_id"]),
+                int(item["type_id"]),
+            )
+    return len(objects)
+
+
+def _unique_values(app: HubSpotApp, row: Row) -> list[tuple[Any, ...]]:
+    found = []
+    for name, value in row.props.items():
+        prop = app.schema.get(row.type, name)
+        if value.strip() and (
+            (prop is not None and prop.unique) or (row.type, name) == ("contacts", "email")
+        ):
+            found.append((row.type, name, value.strip().lower(), row.id))
+    return found
+
+
+def load(app: HubSpotApp) -> None:
+    """Load `fixtures.seed.hubspot_seed` when it exists, size > 0 and the store is empty."""
+    if app.options.size <= 0 or app.store.query("SELECT 1 FROM objects LIMIT 1"):
+        return
+    try:
+        from fixtures.seed import hubspot_seed
+    except ModuleNotFoundError as exc:
+        if exc.name != "fixtures.seed":
+            raise
+        return  # no seed module yet: start empty
+    insert_rows(app, hubspot_seed(app.options.seed, app.options.size, app.clock.now()))
+
+
+def merge(app: HubSpotApp, kind: str, winner: Row, loser: Row) -> Row:
+    """Winner keeps its values (blanks filled from the loser); the loser's id points at it."""
+    store = app.store
+    merged_ids = [i for i in winner.props.get("hs_merged_object_ids", "").split(";") if i]
+    merged_ids.append(str(loser.id))
+    with store.transaction() as db:
+        for name, value in loser.props.items():
+            if value and not winner.props.get(name) and name != "hs_merged_object_ids":
+                winner.props[name] = value
+        winner.props["hs_merged_object_ids"] = ";".join(merged_ids)
+        winner.modified_ms = app.records.now_ms()
+        loser_uniques = db.execute(
+            "SELECT prop, value FROM uniques WHERE type=? AND id=?", (kind, loser.id)
+        ).fetchall()
+        for side in ("from", "to"):
+            db.execute(
+                f"UPDATE OR IGNORE associations SET {side}_id=?"
+                f" WHERE {side}_type=? AND {side}_id=?",
+                (winner.id, kind, loser.id),
+            )
+        store.delete(kind, loser.id)
+        store.save(winner)
+        # The loser's unique values (its email) now find the winner, as secondary values do.
+        db.executemany(
+            "INSERT OR IGNORE INTO uniques VALUES(?,?,?,?)",
+            [(kind, p, v, winner.id) for p, v in loser_uniques],
+        )
+        db.execute(
+            "UPDATE merged SET winner_id=? WHERE type=? AND winner_id=?",
+            (winner.id, kind, loser.id),
+        )
+        db.execute("INSERT OR REPLACE INTO merged VALUES(?,?,?)", (kind, loser.id, winner.id))
+    return winner
+
+
+def pipelines(app: HubSpotApp) -> list[dict[str, Any]]:
+    """The deal pipelines as `GET /crm/v3/pipelines/deals` answers them."""
+    ids = app.stage_ids()
+    result = []
+    for order, pipeline in enumerate(app.schema.raw["pipelines"]["deals"]):
+        stages = []
+        for n, label in enumerate(pipeline["stages"]):
+            metadata = {
+                "isClosed": str(label in CLOSED_STAGES).lower(),
+                "probability": CLOSED_STAGES.get(label, f"{0.1 * (n + 1):.1f}"),
+            }
+            stages.append(
+                {
+                    "id": ids[label],
+                    "label": label,
+                    "displayOrder": n,
+                    "metadata": metadata,
+                    "createdAt": EPOCH,
+                    "updatedAt": EPOCH,
+                    "archived": False,
+                    "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                }
+            )
+        result.append(
+            {
+                "id": pipeline["id"],
+                "label": pipeline["label"],
+                "displayOrder": order,
+                "stages": stages,
+                "createdAt": EPOCH,
+                "updatedAt": EPOCH,
+                "archived": False,
+            }
+        )
+    return result
