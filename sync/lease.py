@@ -16,6 +16,7 @@ from sqlalchemy import Engine, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from sync import schema as t
+from sync.database import READ_ONLY
 from sync.store_base import Clock, utc_now
 
 
@@ -102,5 +103,6 @@ class Leases:
     def holder(self, name: str) -> Lease | None:
         """The lease as recorded (possibly expired), or None when nobody took it."""
         with self._engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
             row = conn.execute(select(t.leases).where(t.leases.c.name == name)).first()
         return None if row is None else Lease(**row._mapping)
