@@ -51,6 +51,8 @@ class SandboxOptions:
     hubspot_search_per_second: int = 5
     hubspot_daily_limit: int = 1_000_000
     salesforce_daily_limit: int = 1_000_000
+    # More long-running Salesforce calls than this in flight (with latency on) -> 403.
+    salesforce_concurrent_long_limit: int = 25
     duplicate_rule_action: str = "allow"
     portal_id: int = 4_242_424
     org_id: str = "00D5e000000SbXaEAK"

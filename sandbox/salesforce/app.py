@@ -21,7 +21,6 @@ from sandbox.salesforce.store import Store
 # Routes answered without a session and without counting toward the daily budget.
 PUBLIC_ENDPOINTS = {"versions", "oauth.token", "soap.login"}
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
-CONCURRENT_LONG_LIMIT = 25
 
 
 class SalesforceApp(SandboxApp):
@@ -38,8 +37,12 @@ class SalesforceApp(SandboxApp):
         self.store = Store(options.db_path)
         self.org = Org(options, self.store, self.clock)
         self.queries = QueryEngine(self.org)
-        limit = getattr(options, "salesforce_concurrent_long_limit", CONCURRENT_LONG_LIMIT)
-        self.guard = Guard(options.salesforce_daily_limit, limit, self.faults, self.clock)
+        self.guard = Guard(
+            options.salesforce_daily_limit,
+            options.salesforce_concurrent_long_limit,
+            self.faults,
+            self.clock,
+        )
         self.guard.sessions.add(session_id)
         if self.store.is_empty():
             seed_org(self.org)

@@ -42,9 +42,10 @@ def _failure(error: RecordError, record_id: str | None = None) -> Outcome:
 class CollectionHandlers:
     """Handlers bound to one org and its fault engine."""
 
-    def __init__(self, org: Org, faults: FaultEngine) -> None:
+    def __init__(self, org: Org, faults: FaultEngine, after_read: Callable[[str], None]) -> None:
         self.org = org
         self.faults = faults
+        self.after_read = after_read
 
     def _records(self, request: Request) -> tuple[list[dict[str, Any]], bool]:
         body = body_object(request)
@@ -179,4 +180,6 @@ class CollectionHandlers:
                 answer.append(None)
                 continue
             answer.append(self.org.render(found_obj, record, fields or None))
+        for record_id in [r["Id"] for r in answer if r]:
+            self.after_read(record_id)
         return Response(200, answer)

@@ -47,6 +47,13 @@ class Guard:
         """Run the checks in Salesforce's order; an error Response refuses the call."""
         if not self.authorized(request):
             return error(*INVALID_SESSION)
+        with self._lock:
+            # Only slow calls count as long transactions, so this needs latency on.
+            crowded = (
+                bool(self.faults.options.latency_ms) and self.in_flight > self.concurrent_limit
+            )
+        if crowded:
+            return error(*CONCURRENT_EXCEEDED)
         fault = self.faults.on_call()
         if fault == CallFault.HANG:
             self.faults.hang()
@@ -67,8 +74,6 @@ class Guard:
             if self.used >= self.daily_limit:
                 return error(*DAILY_EXCEEDED)
             self.used += 1
-            if self.faults.options.latency_ms and self.in_flight > self.concurrent_limit:
-                return error(*CONCURRENT_EXCEEDED)
         return None
 
     def _roll_window(self) -> None:

@@ -113,6 +113,10 @@ class Org:
         if "OwnerId" in obj.fields and "OwnerId" not in clean:
             defaults["OwnerId"] = user_id or self.integration_user_id
         record = {**defaults, **clean}
+        # Imported here: orgops builds on Org.
+        from sandbox.salesforce.orgops import fill_person_account, link_person_contact
+
+        person = obj.name == "Account" and fill_person_account(record)
         with self.store.lock:
             self.validator.record(obj, record, {**defaults, **clean})
             record_id = self._fresh_id(obj.key_prefix)
@@ -125,6 +129,8 @@ class Org:
             self.stamp(record, user_id)
             derive(obj.name, record)
             self.store.put(obj.name, record)
+            if person:
+                link_person_contact(self, record)
         return record_id
 
     def _fresh_id(self, prefix: str) -> str:

@@ -27,8 +27,8 @@ _GRANTS = {
 
 def register(app: SalesforceApp) -> None:
     """Add every REST route to the app's router."""
-    rest = SObjectHandlers(app.org)
-    coll = CollectionHandlers(app.org, app.faults)
+    rest = SObjectHandlers(app.org, app.faults)
+    coll = CollectionHandlers(app.org, app.faults, rest.after_read)
     p = API_PREFIX
     table: list[tuple[str, str, Any, str]] = [
         ("GET", r"/services/data/?", rest.versions, "versions"),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.faults import FaultEngine
 from sandbox.http import Request, Response
 from sandbox.salesforce.errors import RecordError, RequestError, error
 from sandbox.salesforce.org import MultipleMatches, Org, record_attributes
+from sandbox.salesforce.orgops import edit_as_other_user
 from sandbox.salesforce.query import API_PREFIX
 from sandbox.salesforce.writes import existing
 
@@ -36,8 +38,14 @@ def body_object(request: Request) -> dict[str, Any]:
 class SObjectHandlers:
     """Handlers bound to one org."""
 
-    def __init__(self, org: Org) -> None:
+    def __init__(self, org: Org, faults: FaultEngine) -> None:
         self.org = org
+        self.faults = faults
+
+    def after_read(self, record_id: str) -> None:
+        """The concurrent-edit fault: someone else changes a record right after we read it."""
+        if self.faults.concurrent_edit():
+            edit_as_other_user(self.org, record_id, None)
 
     def versions(self, request: Request) -> Response:
         """GET /services/data/."""
@@ -68,7 +76,9 @@ class SObjectHandlers:
         obj = self.org.object_meta(sobject)
         found_obj, record = existing(self.org.store, record_id, obj.name)
         fields = [f for f in (request.arg("fields") or "").split(",") if f]
-        return Response(200, self.org.render(found_obj, record, fields or None))
+        answer = Response(200, self.org.render(found_obj, record, fields or None))
+        self.after_read(record["Id"])
+        return answer
 
     def create(self, request: Request, sobject: str) -> Response:
         """POST /sobjects/{T}/ -> 201 {id, success, errors}."""
