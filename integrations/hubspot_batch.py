@@ -3,15 +3,18 @@
 HubSpot's batch create/update answers 409 or 400 for the whole batch when one
 input is bad (a duplicate email, a bad option value) and writes nothing. When
 the error names the bad input (its value appears in the message), that input
-is set aside and the rest resent: two calls. Otherwise the batch is bisected.
-A set-aside input is reported failed only once the rest went through without
-it; if the rest fails too, it is tried alone, so a good record is never
-blamed for another's error.
+(or every input sharing the named defect) is set aside and the rest resent:
+two calls. Otherwise the batch is bisected. Set-aside inputs are reported
+failed only once the rest went through without them; if the rest fails too,
+they are tried on their own, so a good record is never blamed for another's
+error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -50,7 +53,7 @@ class BatchRejected(Exception):
 
 
 Send = Callable[[Sequence[T]], list[WriteResult]]
-Locate = Callable[[BatchRejected, Sequence[T]], int | None]
+Locate = Callable[[BatchRejected, Sequence[T]], Sequence[int]]
 
 
 def chunks(items: Sequence[T], size: int = BATCH_LIMIT) -> list[Sequence[T]]:
@@ -65,7 +68,7 @@ def write_isolating(items: Sequence[T], send: Send[T], locate: Locate[T]) -> lis
         items: at most one batch of inputs.
         send: makes one batch call, returns one result per input in order, raises
             BatchRejected when the whole batch was refused.
-        locate: the index of the input a rejection names, or None when unsure.
+        locate: the indexes of the inputs a rejection names (empty when unsure).
 
     Returns:
         One WriteResult per input, in input order.
@@ -83,27 +86,29 @@ def _isolate(
 ) -> list[WriteResult]:
     if len(items) == 1:
         return [rejected.result()]
-    index = locate(rejected, items)
-    if index is None:
+    named = sorted(set(locate(rejected, items)))
+    if not named or len(named) == len(items):
         middle = len(items) // 2
         return write_isolating(items[:middle], send, locate) + write_isolating(
             items[middle:], send, locate
         )
-    rest = [item for i, item in enumerate(items) if i != index]
+    rest = [item for i, item in enumerate(items) if i not in named]
     try:
         results = send(rest)
-        suspect = rejected.result()  # the rest went through: the named input was the bad one
+        # The rest went through: the named inputs were the bad ones.
+        blamed = [rejected.result() for _ in named]
     except BatchRejected as again:
         results = _isolate(rest, again, send, locate)
-        suspect = write_isolating([items[index]], send, locate)[0]
-    results.insert(index, suspect)
+        blamed = write_isolating([items[i] for i in named], send, locate)
+    for i, result in zip(named, blamed, strict=True):
+        results.insert(i, result)
     return results
 
 
 def locate_by_value(
     rejected: BatchRejected, values: Sequence[Iterable[object]], extra_text: str = ""
-) -> int | None:
-    """The one input whose value the error quotes, or None when none or several do.
+) -> list[int]:
+    """The one input whose value the error quotes, or nothing when none or several do.
 
     Args:
         rejected: the batch error.
@@ -111,7 +116,7 @@ def locate_by_value(
         extra_text: more text known to name the bad input (e.g. a looked-up email).
 
     Returns:
-        The index of the single matching input, or None.
+        The index of the single matching input in a list, or an empty list.
     """
     text = f"{rejected.message} {rejected.context} {extra_text}".casefold()
     matches = [
@@ -121,4 +126,59 @@ def locate_by_value(
             isinstance(v, str) and len(v) >= MIN_MATCH_LENGTH and v.casefold() in text for v in row
         )
     ]
-    return matches[0] if len(matches) == 1 else None
+    return matches if len(matches) == 1 else []
+
+
+_EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+_DETAILS_PREFIX = "Property values were not valid: "
+# Defects of the property itself: every input writing it fails the same way.
+PROPERTY_DEFECTS = frozenset({"PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE"})
+
+
+def existing_id(message: str) -> str | None:
+    """The record id a 409 CONFLICT names (`... Existing ID: 123`), if any."""
+    found = _EXISTING_ID.search(message)
+    return found.group(1) if found else None
+
+
+def property_details(message: str) -> list[dict[str, Any]]:
+    """The per-property details a 400 VALIDATION_ERROR carries inside its message."""
+    if _DETAILS_PREFIX not in message:
+        return []
+    try:
+        details = json.loads(message.split(_DETAILS_PREFIX, 1)[1])
+    except ValueError:
+        return []
+    return [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+
+
+def locate_by_details(
+    details: list[dict[str, Any]], rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Inputs a property error names: all writing a defective property, or the bad value.
+
+    A bad value is recognised by the error message starting with it ("xyz was not
+    one of the allowed options ..."), as HubSpot words them.
+    """
+    named: set[int] = set()
+    for detail in details:
+        name, message = str(detail.get("name", "")), str(detail.get("message", ""))
+        for i, row in enumerate(rows):
+            if name not in row:
+                continue
+            value = "" if row[name] is None else str(row[name])
+            if detail.get("error") in PROPERTY_DEFECTS or (value and message.startswith(value)):
+                named.add(i)
+    return sorted(named)
+
+
+def duplicates_within(rows: Sequence[Mapping[str, Any]], unique: Sequence[str]) -> list[int]:
+    """Inputs repeating a unique value (case-insensitive) an earlier input of the batch holds."""
+    seen: set[tuple[str, str]] = set()
+    repeats = []
+    for i, row in enumerate(rows):
+        keys = {(p, str(row[p]).strip().casefold()) for p in unique if row.get(p)}
+        if keys & seen:
+            repeats.append(i)
+        seen |= keys
+    return repeats

@@ -31,7 +31,7 @@ def emails(n: int) -> list[str]:
     return [f"person{i:03d}@example.com" for i in range(n)]
 
 
-def locate(rejected: BatchRejected, items: Sequence[str]) -> int | None:
+def locate(rejected: BatchRejected, items: Sequence[str]) -> list[int]:
     return locate_by_value(rejected, [[item] for item in items])
 
 
@@ -61,8 +61,8 @@ def test_wrong_guess_never_blames_a_good_input() -> None:
     items = emails(10)
     api = FakeBatchApi({items[2]}, names_input=False)
 
-    def misleading(rejected: BatchRejected, batch: Sequence[str]) -> int | None:
-        return 0 if batch and batch[0] == items[0] else None
+    def misleading(rejected: BatchRejected, batch: Sequence[str]) -> list[int]:
+        return [0] if batch and batch[0] == items[0] else []
 
     results = write_isolating(items, api.send, misleading)
     assert results[0].ok  # tried alone once the rest failed too
@@ -72,9 +72,22 @@ def test_wrong_guess_never_blames_a_good_input() -> None:
 
 def test_locate_needs_exactly_one_match() -> None:
     rejected = BatchRejected(400, "VALIDATION_ERROR", "Website was not one of the options")
-    assert locate_by_value(rejected, [["Website"], ["Website"]]) is None
-    assert locate_by_value(rejected, [["Phone"], ["Email"]]) is None
-    assert locate_by_value(rejected, [["Phone"], ["WEBSITE"]]) == 1
+    assert locate_by_value(rejected, [["Website"], ["Website"]]) == []
+    assert locate_by_value(rejected, [["Phone"], ["Email"]]) == []
+    assert locate_by_value(rejected, [["Phone"], ["WEBSITE"]]) == [1]
+
+
+def test_every_input_sharing_a_named_defect_is_set_aside_at_once() -> None:
+    items = emails(100)
+    bad = {items[i] for i in range(0, 100, 10)}
+    api = FakeBatchApi(bad, names_input=False)
+
+    def same_defect(rejected: BatchRejected, batch: Sequence[str]) -> list[int]:
+        return [i for i, item in enumerate(batch) if item in bad]
+
+    results = write_isolating(items, api.send, same_defect)
+    assert api.calls == 2
+    assert [i for i, r in enumerate(results) if not r.ok] == list(range(0, 100, 10))
 
 
 def test_chunks_are_full_batches() -> None:
