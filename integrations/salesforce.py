@@ -78,7 +78,7 @@ class SalesforceConnector:
         if session_id is None:
             if login is None:
                 raise ValueError("a Salesforce connector needs a session id or a login flow")
-            session_id, instance_url = self._call(login)
+            session_id, instance_url = self._call(lambda: login(self.session))
         self.sf = self._sdk(instance_url, session_id)
 
     @classmethod
@@ -129,22 +129,11 @@ class SalesforceConnector:
         return retrying(renewing, attempts=self._attempts, sleep=self._sleep)
 
     def _renew(self) -> None:
-        assert self._login is not None
+        """Sign in again (the flow allows it) and rebuild the SDK client on the new session."""
         login = self._login
-        session_id, instance = retrying(
-            lambda: self._sorted(login), attempts=self._attempts, sleep=self._sleep
-        )
+        assert login is not None
+        session_id, instance = self._call(lambda: login(self.session))
         self.sf = self._sdk(instance, session_id)
-
-    @staticmethod
-    def _sorted(function: Callable[[], T]) -> T:
-        try:
-            return function()
-        except Exception as exc:
-            error = sort_error(exc)
-            if error is None:
-                raise
-            raise error from exc
 
     def _pause(self, round_number: int) -> None:
         (self._sleep or time.sleep)(LOCK_PAUSE * 2**round_number)
@@ -283,7 +272,7 @@ class SalesforceConnector:
         """Update records by id, 200 to a call."""
         for row in rows:
             soql.record_id(row.id or "")
-        records = [sf_writes.collection_record(object, r.fields, id=r.id) for r in rows]
+        records = [sf_writes.collection_record(object, r.fields, Id=r.id) for r in rows]
         return self._collection("PATCH", "composite/sobjects", records, False, True)
 
     def upsert(self, object: str, key_field: str, rows: Sequence[WriteRow]) -> list[WriteResult]:

@@ -17,8 +17,8 @@ from simple_salesforce.login import SalesforceLogin, token_login
 
 from config.settings import SalesforceAuth, SalesforceSettings
 
-# (session id, instance host[:port]) from a sign-in.
-Login = Callable[[], tuple[str, str]]
+# Signs in through the given session; returns (session id, instance host[:port]).
+Login = Callable[[requests.Session], tuple[str, str]]
 TOKEN_PATH = "/services/oauth2/token"
 
 
@@ -34,12 +34,11 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def login_for(settings: SalesforceSettings, session: requests.Session) -> Login | None:
+def login_for(settings: SalesforceSettings) -> Login | None:
     """The sign-in function for the configured flow, or None for a bare session id.
 
     Args:
         settings: the Salesforce settings (their flow is checked here).
-        session: the metered session every sign-in call goes through.
 
     Returns:
         A function returning (session id, instance), or None for `session` auth.
@@ -50,8 +49,8 @@ def login_for(settings: SalesforceSettings, session: requests.Session) -> Login 
     if auth in (SalesforceAuth.OAUTH_PASSWORD, SalesforceAuth.CLIENT_CREDENTIALS):
         data = _token_data(settings, auth)
         url = token_url(settings.domain)
-        return lambda: _token(url, data, settings, session)
-    return lambda: _sdk_login(settings, session)
+        return lambda session: _token(url, data, settings, session)
+    return lambda session: _sdk_login(settings, session)
 
 
 def _token_data(settings: SalesforceSettings, auth: SalesforceAuth) -> dict[str, Any]:
