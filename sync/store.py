@@ -21,7 +21,7 @@ from sync import schema as t
 from sync.database import DEFAULT_URL, chunks, open_engine
 from sync.lease import Leases
 from sync.migrations import migrate
-from sync.store_base import Clock, StoreBase, upsert, utc_now
+from sync.store_base import Clock, StoreBase, insert_new, upsert, utc_now
 from sync.store_links import LinksMixin
 from sync.store_reviews import ReviewsMixin
 from sync.store_runs import RunsMixin
@@ -112,23 +112,16 @@ class StateStore(LinksMixin, RunsMixin, TasksMixin, ReviewsMixin, StoreBase):
             StoreBoundElsewhere: the store already belongs to another org or portal.
         """
         with self._write() as conn:
-            stored = dict(
-                conn.execute(
-                    select(t.meta.c.key, t.meta.c.value).where(
-                        t.meta.c.key.in_((ORG_KEY, PORTAL_KEY))
-                    )
-                ).all()
-            )
             for key, what, given in (
                 (ORG_KEY, "Salesforce org", org_id),
                 (PORTAL_KEY, "HubSpot portal", portal_id),
             ):
                 if given is None:
                     continue
-                bound = stored.get(key)
-                if bound is None:
-                    conn.execute(t.meta.insert().values(key=key, value=given))
-                elif bound != given:
+                # Insert-if-absent, then compare: two first runs cannot bind differently.
+                insert_new(conn, t.meta, "key", [{"key": key, "value": given}])
+                bound = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar_one()
+                if bound != given:
                     raise StoreBoundElsewhere(what, bound, given)
 
     # --- entities ----------------------------------------------------------------

@@ -46,6 +46,35 @@ class StoreBase:
                 yield conn
 
 
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    name = conn.dialect.name
+    if name == "sqlite":
+        return sqlite.insert(table)
+    if name == "postgresql":
+        return postgresql.insert(table)
+    raise StoreError(f"the state store supports SQLite and PostgreSQL, not {name}")
+
+
+def insert_new(
+    conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
+) -> set[Any]:
+    """Insert the rows whose key is not taken yet; returns the keys this call inserted.
+
+    ON CONFLICT DO NOTHING RETURNING makes the choice atomic: of two processes
+    recording the same key, exactly one gets it back (and may act on it).
+
+    Args:
+        conn: a connection inside a write transaction.
+        table: the table; `key` must be its primary key or unique.
+        key: the column returned to tell which rows went in.
+        rows: the rows, each with the same columns.
+    """
+    if not rows:
+        return set()
+    stmt = _dialect_insert(conn, table).on_conflict_do_nothing().returning(table.c[key])
+    return set(conn.execute(stmt, list(rows)).scalars())
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -64,12 +93,6 @@ def upsert(
     """
     if not rows:
         return
-    name = conn.dialect.name
-    if name == "sqlite":
-        stmt: Any = sqlite.insert(table)
-    elif name == "postgresql":
-        stmt = postgresql.insert(table)
-    else:
-        raise StoreError(f"the state store supports SQLite and PostgreSQL, not {name}")
+    stmt = _dialect_insert(conn, table)
     updates = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)

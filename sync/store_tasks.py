@@ -9,7 +9,7 @@ from sqlalchemy import Row, bindparam, select
 
 from sync import schema as t
 from sync.database import chunks
-from sync.store_base import StoreBase
+from sync.store_base import StoreBase, insert_new
 from sync.store_types import (
     TASK_STATUSES,
     CreateIntent,
@@ -48,17 +48,16 @@ class TasksMixin(StoreBase):
             The keys newly recorded, in input order.
         """
         wanted = {task.key: task for task in tasks}
-        known = self.task_keys_known(list(wanted))
         now = self._now()
         rows = [
             {**task.__dict__, "status": "intent", "run_id": run_id, "task_id": None, "updated": now}
-            for key, task in wanted.items()
-            if key not in known
+            for task in wanted.values()
         ]
-        if rows:
-            with self._write() as conn:
-                conn.execute(t.task_keys.insert(), rows)
-        return [row["key"] for row in rows]
+        inserted: set[str] = set()
+        with self._write() as conn:
+            for part in chunks(rows, 2_000):
+                inserted |= insert_new(conn, t.task_keys, "key", part)
+        return [key for key in wanted if key in inserted]
 
     def mark_tasks_created(self, task_ids: Mapping[str, str]) -> None:
         """Record the CRM's task id for each key (status `created`)."""
@@ -128,22 +127,19 @@ class TasksMixin(StoreBase):
         self, system: str, object: str, keys: Sequence[str], run_id: int | None = None
     ) -> dict[str, CreateIntent]:
         """`intent` for many keys in one transaction: key -> intent."""
-        found: dict[str, CreateIntent] = {}
         unique = list(dict.fromkeys(keys))
+        now = self._now()
+        rows = [
+            CreateIntent(system, object, key, created=now, run_id=run_id).__dict__ for key in unique
+        ]
         where = (t.intents.c.system == system, t.intents.c.object == object)
+        found: dict[str, CreateIntent] = {}
         with self._write() as conn:
-            for part in chunks(unique):
-                stmt = select(t.intents).where(*where, t.intents.c.key.in_(part))
+            for part in chunks(rows, 2_000):
+                insert_new(conn, t.intents, "key", part)
+            for ids in chunks(unique):
+                stmt = select(t.intents).where(*where, t.intents.c.key.in_(ids))
                 found.update((row.key, CreateIntent(**row._mapping)) for row in conn.execute(stmt))
-            now = self._now()
-            new = [
-                CreateIntent(system, object, key, created=now, run_id=run_id)
-                for key in unique
-                if key not in found
-            ]
-            if new:
-                conn.execute(t.intents.insert(), [i.__dict__ for i in new])
-        found.update((i.key, i) for i in new)
         return found
 
     def resolve_intent(self, system: str, object: str, key: str, record_id: str) -> None:
@@ -177,25 +173,16 @@ class TasksMixin(StoreBase):
         stable_id: str | None = None,
     ) -> None:
         """Remember a record erased without trace (a GDPR delete); idempotent."""
+        row = {
+            "system": system,
+            "object": object,
+            "record_id": record_id,
+            "reason": reason,
+            "stable_id": stable_id,
+            "created": self._now(),
+        }
         with self._write() as conn:
-            exists = conn.execute(
-                select(t.tombstones.c.id).where(
-                    t.tombstones.c.system == system,
-                    t.tombstones.c.object == object,
-                    t.tombstones.c.record_id == record_id,
-                )
-            ).first()
-            if exists is None:
-                conn.execute(
-                    t.tombstones.insert().values(
-                        system=system,
-                        object=object,
-                        record_id=record_id,
-                        reason=reason,
-                        stable_id=stable_id,
-                        created=self._now(),
-                    )
-                )
+            insert_new(conn, t.tombstones, "id", [row])
 
     def is_tombstoned(self, system: str, ids: Sequence[str], object: str | None = None) -> set[str]:
         """Which of these record ids were erased (HubSpot ids repeat across objects: pass it)."""

@@ -32,7 +32,12 @@ def _shape(engine: Engine) -> dict[str, tuple[set[str], set[str]]]:
     return {
         name: (
             {c["name"] for c in inspector.get_columns(name)},
-            {i["name"] or "" for i in inspector.get_indexes(name)},
+            # PostgreSQL also reports unique constraints as indexes; compare plain ones.
+            {
+                i["name"] or ""
+                for i in inspector.get_indexes(name)
+                if not i.get("duplicates_constraint")
+            },
         )
         for name in inspector.get_table_names()
     }

@@ -142,3 +142,28 @@ def test_add_reviews_in_batch_and_unknown_kind(store: StateStore) -> None:
     assert len(set(ids)) == 5
     with pytest.raises(ValueError, match="unknown review kind"):
         store.add_review("guess", "hubspot", "contacts", "1")
+
+
+def test_racing_runs_record_each_task_key_once(tmp_path: Path) -> None:
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    stores = [StateStore(url) for _ in range(4)]
+    keys = [f"cadence:00Q{n}:day3" for n in range(50)]
+    start = threading.Barrier(len(stores))
+    got: list[list[str]] = [[] for _ in stores]
+
+    def record(n: int) -> None:
+        start.wait()
+        for key in keys:  # one call per key makes the interleaving as fine as it gets
+            got[n].extend(stores[n].record_task_intents(None, [_task(key)]))
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    recorded = [key for keys_of_one in got for key in keys_of_one]
+    assert sorted(recorded) == sorted(keys)
