@@ -35,11 +35,11 @@ from integrations.errors import AuthError, FatalError, RetryableError
 from integrations.retry import DEFAULT_ATTEMPTS, Sleep, retrying
 from integrations.sf_auth import Login
 from integrations.sf_http import API_VERSION, SYSTEM, MeteredSession, sort_error
+from integrations.sf_records import TIME_FIELD, parse_sf_datetime, record_from
 
 PAGE_SIZE = 2000
 READ_BY_IDS_BATCH = 200
 DEFAULT_OVERLAP = timedelta(seconds=60)
-TIME_FIELD = "SystemModstamp"
 MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 QUERY_HEADERS = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 LOCATOR_GONE = "INVALID_QUERY_LOCATOR"
@@ -67,6 +67,7 @@ class SalesforceConnector:
         attempts: int = DEFAULT_ATTEMPTS,
         overlap: timedelta = DEFAULT_OVERLAP,
         time_zone: str = "UTC",
+        api_version: str = API_VERSION,
     ) -> None:
         self.meter = meter or Meter(SYSTEM)
         self.session = MeteredSession(self.meter, timeout, ca_bundle if ca_bundle else True)
@@ -75,6 +76,7 @@ class SalesforceConnector:
         self._attempts = attempts
         self.overlap = overlap
         self.time_zone = ZoneInfo(time_zone)
+        self.api_version = api_version
         if session_id is None:
             if login is None:
                 raise ValueError("a Salesforce connector needs a session id or a login flow")
@@ -89,8 +91,11 @@ class SalesforceConnector:
     def _sdk(self, instance: str, session_id: str) -> Salesforce:
         url = instance if "://" in instance else f"https://{instance}"
         return Salesforce(
-            instance_url=url, session_id=session_id, session=self.session, version=API_VERSION
+            instance_url=url, session_id=session_id, session=self.session, version=self.api_version
         )
+
+    def __repr__(self) -> str:
+        return f"SalesforceConnector(instance={self.sf.sf_instance!r})"
 
     # --- the edge: every SDK call goes through here ---------------------------------
 
@@ -172,7 +177,7 @@ class SalesforceConnector:
             try:
                 for raw in self._pages(text, include_deleted):
                     yield raw
-                    after = (sf_writes.parse_sf_datetime(raw[TIME_FIELD]), raw["Id"])
+                    after = (parse_sf_datetime(raw[TIME_FIELD]), raw["Id"])
                 return
             except FatalError as error:
                 if error.code != LOCATOR_GONE or after == resumed_from:
@@ -186,14 +191,14 @@ class SalesforceConnector:
         if cursor is not None:
             where = f"{TIME_FIELD} >= {soql.datetime_literal(cursor.modified - self.overlap)}"
         for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], where):
-            record = _record(object, raw)
+            record = record_from(object, raw)
             if cursor is None or (record.modified, record.id) > (cursor.modified, cursor.record_id):
                 yield record
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:
         """Every live record of `object`, lazily."""
         for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], None):
-            yield _record(object, raw)
+            yield record_from(object, raw)
 
     def read_by_ids(self, object: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         """The records with these ids, 200 ids to a query; missing ids are left out."""
@@ -201,7 +206,7 @@ class SalesforceConnector:
         columns = ["Id", TIME_FIELD, *fields]
         for chunk in sf_writes.chunks(list(dict.fromkeys(ids)), READ_BY_IDS_BATCH):
             text = soql.select(object, columns, f"Id IN {soql.id_list(chunk)}")
-            records.extend(_record(object, raw) for raw in self._pages(text, False))
+            records.extend(record_from(object, raw) for raw in self._pages(text, False))
         return records
 
     def find(
@@ -213,8 +218,12 @@ class SalesforceConnector:
         for chunk in sf_writes.chunks(list(dict.fromkeys(values)), READ_BY_IDS_BATCH):
             listed = ", ".join(soql.literal(v) for v in chunk)
             text = soql.select(object, columns, f"{soql.field(field)} IN ({listed})")
-            records.extend(_record(object, raw) for raw in self._pages(text, False))
+            records.extend(record_from(object, raw) for raw in self._pages(text, False))
         return records
+
+    def find_by(self, object: str, field: str, value: Any, fields: Sequence[str]) -> list[Record]:
+        """Live records whose `field` equals `value` (one value of `find`)."""
+        return self.find(object, field, [value], fields)
 
     def deletions(self, object: str, since: datetime | None) -> Iterator[Deletion]:
         """Deleted and merged records (queryAll), oldest first."""
@@ -226,7 +235,7 @@ class SalesforceConnector:
             yield Deletion(
                 object,
                 raw["Id"],
-                when=sf_writes.parse_sf_datetime(raw[TIME_FIELD]),
+                when=parse_sf_datetime(raw[TIME_FIELD]),
                 merged_into=raw.get("MasterRecordId"),
             )
 
@@ -328,24 +337,3 @@ class SalesforceConnector:
     def usage(self) -> ApiUsage:
         """Calls made so far and the org's own count of what is left today."""
         return self.meter.snapshot()
-
-
-def _record(object: str, raw: dict[str, Any]) -> Record:
-    """A query row as a Record; relationship fields flattened to `Owner.Email`."""
-    fields: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name == "attributes":
-            continue
-        if isinstance(value, dict) and "attributes" in value:
-            for sub, sub_value in value.items():
-                if sub != "attributes":
-                    fields[f"{name}.{sub}"] = sub_value
-        else:
-            fields[name] = value
-    return Record(
-        object=object,
-        id=raw["Id"],
-        modified=sf_writes.parse_sf_datetime(raw[TIME_FIELD]),
-        fields=fields,
-        archived=bool(raw.get("IsDeleted", False)),
-    )

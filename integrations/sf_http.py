@@ -28,7 +28,7 @@ from integrations.errors import (
 
 SYSTEM = "salesforce"
 API_VERSION = "59.0"
-API_PREFIX = f"/services/data/v{API_VERSION}"
+_API_PREFIX = re.compile(r"^/services/data/v\d+\.\d+")
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
 # The daily org limit says "TotalRequests"; this one is about concurrency and passes.
@@ -55,7 +55,7 @@ class MeteredSession(requests.Session):
         method_text = method.decode() if isinstance(method, bytes) else method
         url_text = url.decode() if isinstance(url, bytes) else url
         path = "/" + url_text.split("://", 1)[-1].split("/", 1)[-1]
-        self.meter.begin(endpoint_key(method_text, path, strip_prefix=API_PREFIX))
+        self.meter.begin(endpoint_key(method_text, _API_PREFIX.sub("", path)))
         kwargs.setdefault("timeout", self.timeout)
         response = super().request(method, url, *args, **kwargs)
         used_limit = parse_limit_info(response.headers.get("Sforce-Limit-Info"))

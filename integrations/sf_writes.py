@@ -7,12 +7,13 @@ per-record answers and the UNABLE_TO_LOCK_ROW resubmission are tested alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from integrations.base import TaskSpec, WriteResult
 from integrations.provisioning import SALESFORCE_KEY_FIELDS, SALESFORCE_TASK_STATUSES
+from integrations.sf_records import sf_datetime
 
 COLLECTION_SIZE = 200
 LOCKED = "UNABLE_TO_LOCK_ROW"
@@ -119,14 +120,3 @@ def task_fields(task: TaskSpec, time_zone: ZoneInfo) -> dict[str, Any]:
         if value:
             fields[name] = value
     return fields
-
-
-def sf_datetime(value: datetime) -> str:
-    """A datetime as Salesforce writes it: UTC with milliseconds."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
-
-
-def parse_sf_datetime(value: str) -> datetime:
-    """`2026-03-10T18:00:00.000+0000` as an aware datetime."""
-    return datetime.fromisoformat(value).astimezone(UTC)
