@@ -89,10 +89,11 @@ class HubSpotApp(SandboxApp):
         return None
 
     def _fault_response(self, fault: CallFault) -> Response:
+        portal = self.options.portal_id
         if fault is CallFault.RATE_LIMIT:
-            return rate_limited("TEN_SECONDLY_ROLLING")
+            return rate_limited("TEN_SECONDLY_ROLLING", portal, 1)
         if fault is CallFault.BUDGET_EXHAUSTED:
-            return rate_limited("DAILY")
+            return rate_limited("DAILY", portal, self.limiter.seconds_to_midnight())
         if fault is CallFault.SESSION_EXPIRED:
             return Response(
                 401,

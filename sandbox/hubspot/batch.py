@@ -29,6 +29,18 @@ def inputs_of(request: Request) -> list[dict[str, Any]]:
     return inputs
 
 
+def refuse_duplicate_ids(inputs: list[dict[str, Any]]) -> None:
+    """HubSpot refuses a batch naming one id twice (so clear-then-set cannot share a batch).
+
+    Raises:
+        ApiError: 400 VALIDATION_ERROR listing the repeated ids.
+    """
+    ids = [str(i.get("id", "")) for i in inputs]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise validation(f"Duplicate IDs found in batch input: {repeated}. IDs must be unique")
+
+
 def _missing(kind: str, ids: list[str], verb: str = "get") -> dict[str, Any]:
     message = (
         f"Could not {verb} some {SINGULAR[kind].upper()} objects, they may be deleted or not"
@@ -80,7 +92,9 @@ class BatchRoutes:
         """batch/update -> 200; unknown ids -> 207; an invalid value fails the whole batch."""
         payload = request.json() or {}
         writes, missing = [], []
-        for item in inputs_of(request):
+        inputs = inputs_of(request)
+        refuse_duplicate_ids(inputs)
+        for item in inputs:
             row = self.records.live(
                 kind, str(item.get("id", "")), payload.get("idProperty") or item.get("idProperty")
             )
@@ -101,7 +115,9 @@ class BatchRoutes:
     def upsert(self, request: Request, kind: str) -> Response:
         """batch/upsert by a unique property -> 200, each result with `new`."""
         writes: list[Write] = []
-        for item in inputs_of(request):
+        inputs = inputs_of(request)
+        refuse_duplicate_ids(inputs)
+        for item in inputs:
             id_property = str(item.get("idProperty") or "")
             prop = self.app.schema.get(kind, id_property)
             if prop is None or not prop.unique:

@@ -19,16 +19,24 @@ POLICY_MESSAGES = {
 }
 
 
-def rate_limited(policy: str) -> Response:
-    """HubSpot's 429 for a policy (TEN_SECONDLY_ROLLING, SECONDLY or DAILY)."""
+GROUP_NAMES = {
+    "TEN_SECONDLY_ROLLING": "publicapi:private-app-api-calls-ten-secondly",
+    "SECONDLY": "publicapi:crm-search-secondly",
+    "DAILY": "publicapi:private-app-api-calls-daily",
+}
+
+
+def rate_limited(policy: str, portal_id: int, retry_after: int) -> Response:
+    """HubSpot's 429 for a policy (TEN_SECONDLY_ROLLING, SECONDLY or DAILY), with Retry-After."""
     body = {
         "status": "error",
         "message": POLICY_MESSAGES[policy],
         "errorType": "RATE_LIMIT",
         "correlationId": correlation_id(),
         "policyName": policy,
+        "groupName": f"{GROUP_NAMES[policy]}:{portal_id}",
     }
-    return Response(429, body)
+    return Response(429, body, {"Retry-After": str(max(1, retry_after))})
 
 
 class RateLimiter:
@@ -59,15 +67,22 @@ class RateLimiter:
         with self._lock:
             now = to_ms(self.clock.now())
             self._trim(now)
+            portal = self.options.portal_id
             if self._daily >= self.options.hubspot_daily_limit:
-                return rate_limited("DAILY")
+                return rate_limited("DAILY", portal, self.seconds_to_midnight())
             if search and len(self._search) >= self.options.hubspot_search_per_second:
-                return rate_limited("SECONDLY")
+                return rate_limited("SECONDLY", portal, 1)
             if not search and len(self._window) >= self.options.hubspot_calls_per_10s:
-                return rate_limited("TEN_SECONDLY_ROLLING")
+                wait = -(-(self._window[0] + RATE_WINDOW_SECONDS * 1000 - now) // 1000)
+                return rate_limited("TEN_SECONDLY_ROLLING", portal, wait)
             self._daily += 1
             (self._search if search else self._window).append(now)
             return None
+
+    def seconds_to_midnight(self) -> int:
+        """How long until the daily budget starts again (UTC midnight on the sandbox clock)."""
+        now = self.clock.now()
+        return 86_400 - (now.hour * 3600 + now.minute * 60 + now.second)
 
     def headers(self) -> dict[str, str]:
         """The limit headers normal (non-search) answers carry."""

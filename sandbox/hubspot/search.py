@@ -141,6 +141,44 @@ def _groups(
     return ("(" + " OR ".join(clauses) + ")" if clauses else ""), params
 
 
+def _group_bounds(object_type: str, group: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The modified-time range one group allows (None = open on that side)."""
+    low: int | None = None
+    high: int | None = None
+    for spec in group.get("filters") or []:
+        if spec.get("propertyName") != MODIFIED_PROPERTY[object_type]:
+            continue
+        op = spec.get("operator")
+        if op in ("GT", "GTE", "EQ", "BETWEEN"):
+            value = parse_ms(spec.get("value"))
+            low = value if low is None else max(low, value)
+        if op in ("LT", "LTE", "EQ") or op == "BETWEEN":
+            value = parse_ms(spec.get("highValue") if op == "BETWEEN" else spec.get("value"))
+            high = value if high is None else min(high, value)
+    return low, high
+
+
+def modified_range(object_type: str, groups: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """A redundant modified-time range covering every group, so SQLite walks the index.
+
+    A cursor's `(modified = T AND id > X) OR (modified > T)` groups defeat SQLite's
+    planner on their own; the range they share (`modified >= T`) does not.
+    """
+    bounds = [_group_bounds(object_type, g) for g in groups if g.get("filters")]
+    if not bounds:
+        return "", []
+    clauses, params = [], []
+    lows = [b[0] for b in bounds]
+    if all(v is not None for v in lows):
+        clauses.append("modified_ms >= ?")
+        params.append(min(v for v in lows if v is not None))
+    highs = [b[1] for b in bounds]
+    if all(v is not None for v in highs):
+        clauses.append("modified_ms <= ?")
+        params.append(max(v for v in highs if v is not None))
+    return " AND ".join(clauses), params
+
+
 def _order(schema: PortalSchema, object_type: str, sorts: list[Any]) -> str:
     if len(sorts) > 1:
         raise validation("Only one sort is allowed per search")
@@ -178,8 +216,13 @@ def compile_search(
         )
     where = ["type = ?", "archived = 0", "modified_ms <= ?"]
     params: list[Any] = [object_type, visible_before_ms]
-    groups_sql, group_params = _groups(schema, object_type, body.get("filterGroups") or [])
+    groups = body.get("filterGroups") or []
+    groups_sql, group_params = _groups(schema, object_type, groups)
     if groups_sql:
+        range_sql, range_params = modified_range(object_type, groups)
+        if range_sql:
+            where.append(range_sql)
+            params.extend(range_params)
         where.append(groups_sql)
         params.extend(group_params)
     query = str(body.get("query") or "").strip().lower()
