@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
+from sandbox.salesforce import auth
 from sandbox.salesforce.collections import CollectionHandlers
 from sandbox.salesforce.query import API_PREFIX, batch_size
 from sandbox.salesforce.sobjects import SObjectHandlers
@@ -17,12 +16,6 @@ if TYPE_CHECKING:
 
 _T = r"(?P<sobject>[A-Za-z][A-Za-z0-9_]*)"
 _ID = r"(?P<record_id>[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?)"
-_GRANTS = {
-    "password",
-    "client_credentials",
-    "urn:ietf:params:oauth:grant-type:jwt-bearer",
-    "refresh_token",
-}
 
 
 def register(app: SalesforceApp) -> None:
@@ -32,7 +25,13 @@ def register(app: SalesforceApp) -> None:
     p = API_PREFIX
     table: list[tuple[str, str, Any, str]] = [
         ("GET", r"/services/data/?", rest.versions, "versions"),
-        ("POST", r"/services/oauth2/token", partial(_token, app), "oauth.token"),
+        ("POST", r"/services/oauth2/token", partial(auth.token, app), "oauth.token"),
+        (
+            "POST",
+            r"/services/Soap/u/(?P<version>\d+\.\d)/?",
+            partial(auth.soap_login, app),
+            "soap.login",
+        ),
         ("GET", p + r"/query/?", partial(_query, app, False), "query"),
         ("GET", p + r"/queryAll/?", partial(_query, app, True), "queryAll"),
         (
@@ -96,34 +95,3 @@ def _query_more(app: SalesforceApp, request: Request, locator: str, position: st
 
 def _limits(app: SalesforceApp, rest: SObjectHandlers, request: Request) -> Response:
     return rest.limits(request, app.guard.daily_limit, app.guard.used)
-
-
-def _token(app: SalesforceApp, request: Request) -> Response:
-    """POST /services/oauth2/token: any supported grant gets a fresh session id."""
-    form = request.query.copy()
-    if request.body:
-        from urllib.parse import parse_qs
-
-        form.update(parse_qs(request.body.decode("utf-8", "replace")))
-    grant = (form.get("grant_type") or [""])[0]
-    if grant not in _GRANTS:
-        return Response(
-            400,
-            {"error": "unsupported_grant_type", "error_description": "grant type not supported"},
-        )
-    session = app.options.org_id[:15] + "!" + secrets.token_urlsafe(48)
-    app.guard.sessions.add(session)
-    app.faults.renew_session()
-    host = request.header("Host") or "127.0.0.1"
-    instance = f"https://{host}"
-    return Response(
-        200,
-        {
-            "access_token": session,
-            "instance_url": instance,
-            "id": f"{instance}/id/{app.options.org_id}/{app.org.integration_user_id}",
-            "token_type": "Bearer",
-            "issued_at": str(int(time.time() * 1000)),
-            "signature": secrets.token_urlsafe(32),
-        },
-    )

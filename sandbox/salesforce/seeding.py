@@ -63,5 +63,5 @@ def seed_org(org: Org) -> int:
     """Load the basics and (when size > 0) the seeded records; returns how many."""
     loaded = org.store.load(_basics(org))
     if org.options.size > 0:
-        loaded += org.store.load(_seeded(org))
+        loaded += org.store.load(_seeded(org), bulk=True)
     return loaded

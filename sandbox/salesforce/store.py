@@ -86,8 +86,12 @@ class Store:
             self.db.execute("DELETE FROM records")
             self.db.execute("DELETE FROM meta")
 
-    def load(self, rows: Iterable[tuple[str, dict[str, Any]]]) -> int:
-        """Bulk insert (object, record) pairs in one transaction; returns how many."""
+    def load(self, rows: Iterable[tuple[str, dict[str, Any]]], bulk: bool = False) -> int:
+        """Insert (object, record) pairs in one transaction; returns how many.
+
+        With `bulk`, the secondary indexes are built once at the end (much faster for a
+        million records than keeping them up to date row by row).
+        """
         count = 0
 
         def encoded() -> Iterator[tuple[str, str, str, int, Any, str]]:
@@ -97,8 +101,20 @@ class Store:
                 yield _row(obj, data)
 
         with self.transaction():
+            if bulk:
+                for name in self._index_names():
+                    self.db.execute(f"DROP INDEX {name}")
             self.db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)", encoded())
+            for statement in _SCHEMA:
+                self.db.execute(statement)
         return count
+
+    def _index_names(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' "
+            "AND name LIKE 'rec_%'"
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def put(self, obj: str, data: dict[str, Any]) -> None:
         """Insert or replace one record."""

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 import requests
-from simple_salesforce.exceptions import SalesforceExpiredSession
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession
+from simple_salesforce.login import SalesforceLogin, soap_login, token_login
 
 from tests.sandbox.clients import salesforce_client, salesforce_raw
 from tests.sandbox.salesforce_support import sandbox, shared_sandbox
@@ -89,7 +90,7 @@ def test_oauth_token_gives_a_working_session(sandbox: Any, grant: str) -> None:
     session.trust_env = False
     answer = session.post(
         sandbox.salesforce_url + "/services/oauth2/token",
-        data={"grant_type": grant, "client_id": "x"},
+        data={"grant_type": grant, "client_id": "x", "username": "u", "password": "p"},
         verify=sandbox.ca_bundle,
     )
     token = answer.json()
@@ -99,6 +100,62 @@ def test_oauth_token_gives_a_working_session(sandbox: Any, grant: str) -> None:
     )
     sf = salesforce_client(sandbox, session_id=token["access_token"])
     assert sf.query("SELECT COUNT() FROM Organization")["totalSize"] == 1
+
+
+def _plain_session(sandbox: Any) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sandbox.ca_bundle
+    return session
+
+
+def test_sdk_token_login_and_soap_login(sandbox: Any) -> None:
+    session = _plain_session(sandbox)
+    data = {
+        "grant_type": "password",
+        "client_id": "key",
+        "client_secret": "s",
+        "username": "u@example.com",
+        "password": "pw",
+    }
+    session_id, instance = token_login(
+        sandbox.salesforce_url + "/services/oauth2/token", data, "login", "key", None, None, session
+    )
+    assert instance == sandbox.salesforce_url.removeprefix("https://")
+    assert salesforce_client(sandbox, session_id=session_id).limits()
+    soap_id, soap_instance = SalesforceLogin(
+        username="u@example.com",
+        password="pw",
+        security_token="tok",
+        session=session,
+        scratch_url=sandbox.salesforce_url,
+        sf_version="59.0",
+    )
+    assert soap_instance == instance
+    assert salesforce_client(sandbox, session_id=soap_id).limits()
+
+
+def test_sdk_login_failures(sandbox: Any) -> None:
+    session = _plain_session(sandbox)
+    with pytest.raises(SalesforceAuthenticationFailed):
+        token_login(
+            sandbox.salesforce_url + "/services/oauth2/token",
+            {"grant_type": "password", "username": "", "password": ""},
+            "login",
+            "key",
+            None,
+            None,
+            session,
+        )
+    with pytest.raises(SalesforceAuthenticationFailed) as caught:
+        soap_login(
+            sandbox.salesforce_url + "/services/Soap/u/59.0",
+            "<login><username></username><password></password></login>",
+            {"content-type": "text/xml"},
+            None,
+            session,
+        )
+    assert caught.value.code == "INVALID_LOGIN"
 
 
 def test_organization_carries_the_org_id(sandbox: Any) -> None:
