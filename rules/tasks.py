@@ -179,7 +179,7 @@ def occurrence(task: CompiledTask, record: Any, ctx: Context, limit: datetime) -
     if task.every is not None:
         found = _latest_repeat(base, task.every, limit, calendar)
         return None if found is None else Occurrence("", task.subject, anchor, *found)
-    return Occurrence("", task.subject, anchor, 0, base)
+    return None if base > limit else Occurrence("", task.subject, anchor, 0, base)
 
 
 def step_name(task: CompiledTask, found: Occurrence, ctx: Context) -> str:

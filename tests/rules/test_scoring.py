@@ -174,7 +174,10 @@ def tunable(tmp_path_factory: pytest.TempPathFactory) -> Compiled:
     text = DEFAULT_RULES.read_text()
     tiers = ", ".join(f"{{min: {k}, points: {k}}}" for k in range(25, 0, -1))
     text = text.replace("extra_fields: {}", "extra_fields: {lead: {points: int}}")
-    old = "field: employees\n          tiers: [{min: 500, points: 15}, {min: 50, points: 10}, {min: 1, points: 5}]"
+    old = (
+        "field: employees\n          tiers: "
+        "[{min: 500, points: 15}, {min: 50, points: 10}, {min: 1, points: 5}]"
+    )
     assert old in text
     text = text.replace(old, f"field: points\n          tiers: [{tiers}]")
     path = Path(tmp_path_factory.mktemp("rules")) / "tunable.yaml"
