@@ -21,7 +21,7 @@ from typing import Any
 from sync.mapping import Side
 
 OTHER: dict[Side, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
-_MISSING = object()
+MISSING: Any = object()  # no base (first sync) / no agreed value yet
 
 
 def _same_value(value: Any) -> Any:
@@ -145,18 +145,18 @@ def diff_field(
     rule: FieldRule,
     salesforce: Any,
     hubspot: Any,
-    base: Any = _MISSING,
+    base: Any = MISSING,
     times: Times | None = None,
 ) -> tuple[list[FieldChange], Any, str | None]:
-    """Decide one field: (changes, new base or _MISSING while the sides differ, held reason)."""
+    """Decide one field: (changes, new base or MISSING while the sides differ, held reason)."""
     times = times or Times()
     sf, hs = rule.canon(salesforce), rule.canon(hubspot)
     if sf == hs:
         return [], sf, None
     if rule.policy == "never":
-        return [], _MISSING, None
+        return [], MISSING, None
     values: dict[Side, Any] = {"salesforce": sf, "hubspot": hs}
-    if base is _MISSING:
+    if base is MISSING:
         changed: tuple[Side, ...] = ("salesforce", "hubspot")
         first = True
     else:
@@ -189,7 +189,7 @@ def _writes(
                 FieldChange(rule.name, target, current, value, rule.policy, why, conflict)
             )  # type: ignore[arg-type]
             continue
-    return changes, (_MISSING if held else value), held
+    return changes, (MISSING if held else value), held
 
 
 def diff_pair(
@@ -213,13 +213,13 @@ def diff_pair(
     """
     result = PairDiff()
     for name, rule in rules.items():
-        sf, hs = salesforce.get(name, _MISSING), hubspot.get(name, _MISSING)
-        if sf is _MISSING or hs is _MISSING:
+        sf, hs = salesforce.get(name, MISSING), hubspot.get(name, MISSING)
+        if sf is MISSING or hs is MISSING:
             continue
-        old = base.get(name, _MISSING) if base is not None else _MISSING
+        old = base.get(name, MISSING) if base is not None else MISSING
         changes, new_base, held = diff_field(rule, sf, hs, old, times)
         result.changes.extend(changes)
-        if new_base is not _MISSING:
+        if new_base is not MISSING:
             result.base[name] = new_base
         if held:
             result.held.append((name, held))
