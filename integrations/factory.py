@@ -69,11 +69,11 @@ def hubspot(settings: Settings, **options: Any) -> HubSpotConnector:
     return HubSpotConnector(settings.hubspot, ca_bundle=ca, **options)
 
 
-def connect(settings: Settings, system: System) -> Connector:
-    """A connector for one system, built from settings."""
+def connect(settings: Settings, system: System, **options: Any) -> Connector:
+    """A connector for one system, built from settings (`options` go to its constructor)."""
     if system == "salesforce":
-        return salesforce(settings)
-    return hubspot(settings)
+        return salesforce(settings, **options)
+    return hubspot(settings, **options)
 
 
 def connect_to(

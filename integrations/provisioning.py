@@ -70,3 +70,24 @@ SALESFORCE_PICKLIST_VALUES: dict[str, set[str]] = {
     "Task.Status": set(SALESFORCE_TASK_STATUSES.values()),
     "Task.Priority": set(SALESFORCE_TASK_PRIORITIES),
 }
+
+_TASK_FIELDS = (
+    "Subject", "WhoId", "WhatId", "OwnerId", "ActivityDate", "ReminderDateTime",
+    "IsReminderSet", "Status", "Priority", "Description",
+)  # fmt: skip
+
+
+def _provisioned(specs: tuple[FieldSpec, ...]) -> dict[str, set[str]]:
+    fields: dict[str, set[str]] = {}
+    for spec in specs:
+        fields.setdefault(spec.object, set()).add(spec.name)
+    return fields
+
+
+# Object -> fields crmops writes (the rules' and the tasks'); doctor checks they are editable.
+SALESFORCE_WRITTEN_FIELDS: dict[str, set[str]] = {
+    **_provisioned(SALESFORCE_FIELDS),
+    "Lead": _provisioned(SALESFORCE_FIELDS)["Lead"] | {"Status", "Rating", "Stage_Changed_At__c"},
+    "Task": _provisioned(SALESFORCE_FIELDS)["Task"] | set(_TASK_FIELDS),
+}
+HUBSPOT_WRITTEN_PROPERTIES: dict[str, set[str]] = _provisioned(HUBSPOT_PROPERTIES)
