@@ -41,6 +41,8 @@ TASK_PRIORITY = {"High": "HIGH", "Normal": "MEDIUM", "Low": "LOW"}
 # TaskSpec field -> the object type it points at.
 TASK_LINKS = (("who_id", "contacts"), ("what_id", "deals"))
 REFUSED_WHOLE = frozenset({400, 409})
+# HubSpot refuses a batch naming one record twice.
+DUPLICATE_IDS = "Duplicate IDs found in batch input"
 ASSOCIATION_REFUSED = frozenset({400, 404, 409})
 
 
@@ -191,6 +193,8 @@ class Writer:
             return named or duplicates_within(rows, unique)
         if rejected.status == 409:
             return duplicates_within(rows, unique)
+        if DUPLICATE_IDS in rejected.message:
+            return duplicates_within([{"id": item.body.get("id")} for item in inputs], ["id"])
         details = property_details(rejected.message)
         if details:
             return locate_by_details(details, rows)

@@ -1,0 +1,124 @@
+"""HubSpot reads through the real SDK against the sandbox: search cap, lag, lists, ids, sweeps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from integrations.base import Cursor, WriteRow
+from tests.connectors.hubspot_support import FAST_SEARCH, admin, bulk, calls, connector
+
+
+@pytest.fixture
+def sb(make_sandbox: Any) -> Any:
+    return make_sandbox(size=20, hubspot_search_per_second=FAST_SEARCH)
+
+
+def test_25000_contacts_sharing_one_modified_time_are_all_read(sb: Any) -> None:
+    first = bulk(sb, "contacts", 25_000, age_seconds=3600, email="crowd{n}@example.com")
+    hs = connector(sb)
+    records = list(hs.changed_since("contacts", None, ["email"]))
+    crowd = [r for r in records if int(r.id) >= first]
+    assert len(crowd) == 25_000
+    assert len({r.id for r in crowd}) == 25_000
+    assert len({r.modified for r in crowd}) == 1
+    # Oldest first, ties in id order, so a cursor taken anywhere is exact.
+    keys = [(r.modified, int(r.id)) for r in records]
+    assert keys == sorted(keys)
+    # Paged at 200 per call, never past the 10,000 cap (the sandbox answers 400 there).
+    assert calls(sb, "objects.search") <= 25_020 // 200 + 3
+
+
+def test_a_cursor_inside_the_crowd_resumes_exactly(sb: Any) -> None:
+    first = bulk(sb, "contacts", 1_000, age_seconds=3600, email="c{n}@example.com")
+    hs = connector(sb)
+    everything = list(hs.changed_since("contacts", None, ["email"]))
+    middle = next(r for r in everything if int(r.id) == first + 400)
+    rest = list(hs.changed_since("contacts", Cursor(middle.modified, middle.id), ["email"]))
+    assert [r.id for r in rest] == [r.id for r in everything[everything.index(middle) + 1 :]]
+
+
+def test_records_written_inside_the_search_lag_are_read_by_the_next_run(sb: Any) -> None:
+    hs = connector(sb)
+    sb.hubspot.clock.advance(sb.options.search_lag_seconds + 1)  # the seed is all searchable
+    before = list(hs.changed_since("contacts", None, ["email"]))
+    cursor = Cursor(before[-1].modified, before[-1].id)
+    written = hs.create("contacts", [WriteRow({"email": f"lag{i}@example.com"}) for i in range(3)])
+    assert all(r.ok for r in written)
+    # This run's window ends at now minus the lag: the fresh records are not in it yet.
+    assert list(hs.changed_since("contacts", cursor, ["email"])) == []
+    sb.hubspot.clock.advance(sb.options.search_lag_seconds + 1)
+    later = list(hs.changed_since("contacts", cursor, ["email"]))
+    assert sorted(r.id for r in later) == sorted(r.id for r in written if r.id)
+
+
+def test_only_requested_fields_are_returned(sb: Any) -> None:
+    hs = connector(sb)
+    record = next(hs.read_all("contacts", ["email"]))
+    assert set(record.fields) == {"email"}
+    assert record.modified.tzinfo is not None
+
+
+def test_read_all_pages_100_per_call(sb: Any) -> None:
+    bulk(sb, "companies", 450, age_seconds=60, name="Company {n}")
+    hs = connector(sb)
+    total = int(sb.hubspot.describe()["companies"])
+    before = calls(sb, "objects.list")
+    records = list(hs.read_all("companies", ["name"]))
+    assert len(records) == total == len({r.id for r in records})
+    assert calls(sb, "objects.list") - before == -(-total // 100)
+
+
+def test_read_all_is_lazy(sb: Any) -> None:
+    bulk(sb, "contacts", 300, age_seconds=60, email="lazy{n}@example.com")
+    hs = connector(sb)
+    before = calls(sb)
+    reader = hs.read_all("contacts", ["email"])
+    assert calls(sb) == before
+    next(reader)
+    assert calls(sb) == before + 1
+
+
+def test_read_by_ids_in_batches_leaves_missing_and_hostile_ids_out(sb: Any) -> None:
+    first = bulk(sb, "contacts", 250, age_seconds=60, email="ids{n}@example.com")
+    hs = connector(sb)
+    ids = [str(first + n) for n in range(250)] + ["999999999", "1 OR 1=1"]
+    before = calls(sb, "objects.batch.read")
+    records = hs.read_by_ids("contacts", ids, ["email"])
+    assert [r.id for r in records] == ids[:250]
+    assert records[0].fields == {"email": "ids0@example.com"}
+    assert calls(sb, "objects.batch.read") - before == 3
+
+
+def test_archived_records_come_out_of_the_deletion_sweep(sb: Any) -> None:
+    hs = connector(sb)
+    made = hs.create("contacts", [WriteRow({"email": f"gone{i}@example.com"}) for i in range(3)])
+    gone = [r.id for r in made[:2] if r.id]
+    api = hs.transport.sdk.crm.objects.batch_api
+    api.archive("contacts", {"inputs": [{"id": i} for i in gone]})
+    swept = list(hs.deletions("contacts", None))
+    assert {d.id for d in swept} >= set(gone)
+    assert all(d.when is not None for d in swept if d.id in gone)
+    later = max(d.when for d in swept if d.when) + timedelta(seconds=1)
+    assert list(hs.deletions("contacts", later)) == []
+
+
+@pytest.mark.parametrize(
+    "hostile", ["O'Brien' OR email != '", '"}]}], "filterGroups": [{"filters": []}]}', "%"]
+)
+def test_hostile_strings_in_filters_are_inert(sb: Any, hostile: str) -> None:
+    hs = connector(sb)
+    assert hs.find_by("contacts", "email", hostile, ["email"]) == []
+    made = hs.create("contacts", [WriteRow({"email": "x@example.com", "lastname": hostile})])
+    sb.hubspot.clock.advance(sb.options.search_lag_seconds + 1)
+    found = hs.find_by("contacts", "lastname", hostile, ["lastname"])
+    assert [r.id for r in found] == [made[0].id]
+    assert found[0].fields["lastname"] == hostile
+
+
+def test_admin_clock_and_portal_identity(sb: Any) -> None:
+    hs = connector(sb)
+    assert hs.identity() == str(sb.options.portal_id)
+    assert admin(sb, "/clock", {"advance_seconds": 0})["now"]
