@@ -86,7 +86,11 @@ class ObjectRoutes:
         return Response(200, body)
 
     def _find(self, request: Request, kind: str, object_id: str) -> Any:
-        row = self.records.live(kind, unquote(object_id), request.arg("idProperty"))
+        raw_id = unquote(object_id)
+        row = self.records.live(kind, raw_id, request.arg("idProperty"))
+        if row is None and (request.arg("archived") or "").lower() == "true" and raw_id.isdigit():
+            archived = self.app.store.get(kind, int(raw_id))
+            row = archived if archived is not None and archived.archived else None
         if row is None:
             raise not_found("Object not found.  objectId are usually numeric.")
         return row
@@ -122,7 +126,7 @@ class ObjectRoutes:
 
     def archive(self, request: Request, kind: str, object_id: str) -> Response:
         """DELETE one record -> 204 (archived; modified time untouched)."""
-        row = self.records.live(kind, object_id)
+        row = self.records.live(kind, unquote(object_id), request.arg("idProperty"))
         if row is not None:
             self.records.archive(kind, [row.id])
         return self.app.maybe_lost(Response(204))

@@ -129,14 +129,18 @@ class Records:
 
     def apply(self, writes: list[Write]) -> list[Row]:
         """Write everything in one transaction; every write moves the modified time."""
-        self.check_unique(writes)
         now = self.now_ms()
         with self.store.transaction():
+            # Checked under the store lock, so two racing creates cannot both claim an email.
+            self.check_unique(writes)
             for write in writes:
-                row = write.row
                 if write.new:
-                    row.id = self.store.next_id()
-                    row.created_ms = now
+                    write.row.id = self.store.next_id()
+                    write.row.created_ms = now
+                else:
+                    # Apply the change to the record as it is now, not as it was read.
+                    write.row = self.store.get(write.row.type, write.row.id) or write.row
+                row = write.row
                 row.props.update(write.values)
                 row.modified_ms = now
                 self.store.save(row)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from sandbox.hubspot.associations import link
+from sandbox.hubspot.associations import reverse_type
 from sandbox.hubspot.constants import CREATED_PROPERTY, MODIFIED_PROPERTY, OBJECT_TYPES
 from sandbox.hubspot.store import Row
 from sandbox.hubspot.timefmt import parse_ms
@@ -42,51 +42,66 @@ def row_from_seed(app: HubSpotApp, kind: str, record: dict[str, Any]) -> Row:
     )
 
 
+SEED_SQL = {
+    "objects": "INSERT OR REPLACE INTO objects VALUES(?,?,?,?,?,?,?)",
+    "uniques": "INSERT OR IGNORE INTO uniques VALUES(?,?,?,?)",
+    "owners": "INSERT OR REPLACE INTO owners VALUES(?,?,?)",
+    "merged": "INSERT OR REPLACE INTO merged VALUES(?,?,?)",
+    "associations": "INSERT OR IGNORE INTO associations VALUES(?,?,?,?,?)",
+}
+# Rows buffered per table before an executemany: memory stays flat at a million records.
+SEED_CHUNK = 20_000
+
+
+def _seed_rows(
+    app: HubSpotApp, kind: str, record: dict[str, Any]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The (table, row) pairs one seed item becomes."""
+    if kind == "owners":
+        owner = {"type": "PERSON", **record}
+        yield "owners", (int(owner["id"]), owner.get("email"), json.dumps(owner))
+    elif kind == "associations":
+        a, b = record["from_type"], record["to_type"]
+        a_id, b_id, type_id = int(record["from_id"]), int(record["to_id"]), int(record["type_id"])
+        yield "associations", (a, a_id, b, b_id, type_id)
+        yield "associations", (b, b_id, a, a_id, reverse_type(a, b, type_id))
+    elif kind in OBJECT_TYPES:
+        row = row_from_seed(app, kind, record)
+        yield (
+            "objects",
+            (
+                row.type,
+                row.id,
+                row.created_ms,
+                row.modified_ms,
+                int(row.archived),
+                row.archived_ms,
+                json.dumps(row.props),
+            ),
+        )
+        if not row.archived:
+            yield from (("uniques", u) for u in _unique_values(app, row))
+        losers = row.props.get("hs_merged_object_ids", "")
+        yield from (
+            ("merged", (kind, int(i), row.id)) for i in losers.split(";") if i.strip().isdigit()
+        )
+
+
 def insert_rows(app: HubSpotApp, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
-    """Bulk-insert seed items (one transaction, executemany); returns how many went in."""
-    objects: list[tuple[Any, ...]] = []
-    uniques: list[tuple[Any, ...]] = []
-    links: list[dict[str, Any]] = []
-    owners: list[tuple[Any, ...]] = []
-    merged: list[tuple[Any, ...]] = []
-    for kind, record in items:
-        if kind == "owners":
-            owner = {"type": "PERSON", **record}
-            owners.append((int(owner["id"]), owner.get("email"), json.dumps(owner)))
-        elif kind == "associations":
-            links.append(record)
-        elif kind in OBJECT_TYPES:
-            row = row_from_seed(app, kind, record)
-            objects.append(
-                (
-                    row.type,
-                    row.id,
-                    row.created_ms,
-                    row.modified_ms,
-                    int(row.archived),
-                    row.archived_ms,
-                    json.dumps(row.props),
-                )
-            )
-            if not row.archived:
-                uniques.extend(_unique_values(app, row))
-            losers = row.props.get("hs_merged_object_ids", "")
-            merged.extend((kind, int(i), row.id) for i in losers.split(";") if i.strip().isdigit())
+    """Bulk-insert seed items in one transaction, in chunks; returns how many records went in."""
+    buffers: dict[str, list[tuple[Any, ...]]] = {table: [] for table in SEED_SQL}
+    count = 0
     with app.store.transaction() as db:
-        db.executemany("INSERT OR REPLACE INTO objects VALUES(?,?,?,?,?,?,?)", objects)
-        db.executemany("INSERT OR IGNORE INTO uniques VALUES(?,?,?,?)", uniques)
-        db.executemany("INSERT OR REPLACE INTO owners VALUES(?,?,?)", owners)
-        db.executemany("INSERT OR REPLACE INTO merged VALUES(?,?,?)", merged)
-        for item in links:
-            link(
-                app.store,
-                item["from_type"],
-                int(item["from_id"]),
-                item["to_type"],
-                int(item["to_id"]),
-                int(item["type_id"]),
-            )
-    return len(objects)
+        for kind, record in items:
+            for table, row in _seed_rows(app, kind, record):
+                buffers[table].append(row)
+                if len(buffers[table]) >= SEED_CHUNK:
+                    db.executemany(SEED_SQL[table], buffers[table])
+                    buffers[table].clear()
+            count += kind in OBJECT_TYPES
+        for table, rows in buffers.items():
+            db.executemany(SEED_SQL[table], rows)
+    return count
 
 
 def _unique_values(app: HubSpotApp, row: Row) -> list[tuple[Any, ...]]:

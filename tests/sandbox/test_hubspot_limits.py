@@ -187,3 +187,9 @@ def test_admin_reset_restores_the_seed(sb: Any) -> None:
     response = hubspot_raw(sb).post(f"{sb.hubspot_url}/__admin/reset")
     assert response.status_code == 204
     assert client.crm.contacts.basic_api.get_page().results == []
+
+
+def test_fault_latency_delays_answers(sb: Any) -> None:
+    admin(sb, "/faults", {"latency_ms": 1500})
+    with pytest.raises(requests.exceptions.Timeout):
+        get(sb, timeout=0.2)

@@ -114,3 +114,24 @@ def test_seed_loads_when_size_given(make_sandbox: Any) -> None:
     assert sb.hubspot.describe()["contacts"] > 0
     page = hubspot_client(sb).crm.contacts.basic_api.get_page(limit=100)
     assert all(r.properties["hs_object_id"] == r.id for r in page.results)
+
+
+def test_archived_record_read_by_id_only_with_archived_flag(sb: Any) -> None:
+    client = hubspot_client(sb)
+    contact_id = new_contact(client, "old@x.com")
+    client.crm.contacts.basic_api.archive(contact_id)
+    url = f"{sb.hubspot_url}/crm/v3/objects/contacts/{contact_id}"
+    assert hubspot_raw(sb).get(url).status_code == 404
+    got = client.crm.contacts.basic_api.get_by_id(contact_id, archived=True)
+    assert got.archived is True and got.archived_at is not None
+
+
+def test_update_and_archive_by_email(sb: Any) -> None:
+    client = hubspot_client(sb)
+    contact_id = new_contact(client, "who@x.com")
+    raw = hubspot_raw(sb)
+    url = f"{sb.hubspot_url}/crm/v3/objects/contacts/WHO%40x.com?idProperty=email"
+    patched = raw.patch(url, json={"properties": {"firstname": "Who"}})
+    assert (patched.status_code, patched.json()["id"]) == (200, contact_id)
+    assert raw.delete(url).status_code == 204
+    assert client.crm.contacts.basic_api.get_page(archived=True).results[0].id == contact_id
