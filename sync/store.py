@@ -21,7 +21,7 @@ from sync import schema as t
 from sync.database import DEFAULT_URL, chunks, open_engine
 from sync.lease import Leases
 from sync.migrations import migrate
-from sync.store_base import Clock, StoreBase, insert_new, upsert, utc_now
+from sync.store_base import Clock, StoreBase, bulk_write, insert_new, upsert, utc_now
 from sync.store_links import LinksMixin
 from sync.store_reviews import ReviewsMixin
 from sync.store_runs import RunsMixin
@@ -137,10 +137,8 @@ class StateStore(LinksMixin, RunsMixin, TasksMixin, ReviewsMixin, StoreBase):
         if ids:
             now = self._now()
             with self._write() as conn:
-                conn.execute(
-                    t.entities.insert(),
-                    [{"stable_id": i, "kind": kind, "created": now} for i in ids],
-                )
+                rows = [{"stable_id": i, "kind": kind, "created": now} for i in ids]
+                bulk_write(conn, t.entities, t.entities.insert(), rows)
         return ids
 
     def entity_kinds(self, stable_ids: Sequence[str]) -> dict[str, str]:

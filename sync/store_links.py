@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sync import schema as t
 from sync.database import chunks
-from sync.store_base import StoreBase
+from sync.store_base import StoreBase, bulk_write
 from sync.store_types import ENTITY_KINDS, Link, LinkConflict
 
 
@@ -64,7 +64,7 @@ class LinksMixin(StoreBase):
                 rows.append({**link.__dict__, "updated": self._now()})
             try:
                 if rows:
-                    conn.execute(t.links.insert(), rows)
+                    bulk_write(conn, t.links, t.links.insert(), rows)
             except IntegrityError as exc:
                 raise LinkConflict(f"links refused by the database: {exc.orig}") from exc
         return len(rows)

@@ -9,7 +9,7 @@ from sqlalchemy import Row, bindparam, func, select
 
 from sync import schema as t
 from sync.database import chunks
-from sync.store_base import StoreBase
+from sync.store_base import StoreBase, bulk_write
 from sync.store_types import JOURNAL_STATES, Artifact, JournalEntry, PlannedWrite, Run
 
 RUNNING = "running"
@@ -107,7 +107,7 @@ class RunsMixin(StoreBase):
             ]
             # Plain executemany, then ids by seq: RETURNING with guaranteed order
             # falls back to one statement per row on SQLite.
-            conn.execute(t.journal.insert(), rows)
+            bulk_write(conn, t.journal, t.journal.insert(), rows)
             ids = conn.execute(
                 select(t.journal.c.id)
                 .where(
