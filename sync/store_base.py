@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,19 +28,50 @@ class StoreBase:
     def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
         self._engine = engine
         self._clock = clock
+        self._local = threading.local()  # the open `transaction()`, per thread
 
     def _now(self) -> datetime:
         return self._clock()
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run several store calls as one transaction: all of them commit, or none.
+
+        For steps a crash must not split, e.g. marking a batch's journal entries
+        written together with the new bases and links it produced. Calls inside
+        join it; a nested `transaction()` joins the outer one.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with self._engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One transaction: everything inside commits together or not at all."""
+        """One transaction (or the open `transaction()`): all inside commits together."""
+        joined = getattr(self._local, "conn", None)
+        if joined is not None:
+            yield joined
+            return
         with self._engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        """A read-only transaction (a consistent snapshot; no write lock on SQLite)."""
+        """A read-only transaction (a consistent snapshot; no write lock on SQLite).
+
+        Inside `transaction()` reads use its connection, so they see its writes
+        (and SQLite does not wait on a lock this thread holds itself).
+        """
+        joined = getattr(self._local, "conn", None)
+        if joined is not None:
+            yield joined
+            return
         with self._engine.connect() as conn:
             conn.execution_options(**{READ_ONLY: True})
             with conn.begin():

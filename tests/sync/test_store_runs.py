@@ -125,3 +125,37 @@ def test_artifacts_are_indexed(store: StateStore) -> None:
     assert [a.id for a in store.artifacts()] == [plan, report]
     (only,) = store.artifacts("plan")
     assert (only.path, only.run_id) == ("/tmp/plan.json", run_id)
+
+
+def test_transaction_commits_several_calls_together(store: StateStore) -> None:
+    from sync.store_types import BaseValue
+
+    run_id = store.start_run("apply")
+    ids = store.journal_planned(run_id, [_write("1", "email", None, "a@b.example")])
+    person = store.new_entity("person")
+    with store.transaction():
+        store.journal_mark(ids, "written")
+        store.set_bases([BaseValue(person, "email", "a@b.example")])
+        store.link(person, "hubspot", "contacts", "1")
+        with store.transaction():  # nested: joins the outer one
+            store.add_artifact("plan", "/tmp/plan.json", run_id)
+        assert store.links_for_records("hubspot", "contacts", ["1"]) == {"1": person}
+    assert store.journal_for_run(run_id)[0].state == "written"
+    assert store.bases_for([person]) == {person: {"email": "a@b.example"}}
+    assert len(store.artifacts()) == 1
+
+
+def test_transaction_rolls_back_every_call_on_error(store: StateStore) -> None:
+    from sync.store_types import BaseValue
+
+    run_id = store.start_run("apply")
+    ids = store.journal_planned(run_id, [_write("1", "email", None, "a@b.example")])
+    person = store.new_entity("person")
+    with pytest.raises(RuntimeError, match="crash"), store.transaction():
+        store.journal_mark(ids, "written")
+        store.set_bases([BaseValue(person, "email", "a@b.example")])
+        store.link(person, "hubspot", "contacts", "1")
+        raise RuntimeError("crash between two steps")
+    assert store.journal_for_run(run_id)[0].state == "planned"
+    assert store.bases_for([person]) == {}
+    assert store.links_for_records("hubspot", "contacts", ["1"]) == {}
