@@ -45,7 +45,7 @@ class TaskIndex:
         )
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Compiled:
     """Rules ready for fast evaluation; keeps the window boundaries of the latest `now`."""
 
@@ -69,6 +69,10 @@ class Compiled:
     _moment: tuple[datetime, Moment, tuple[datetime, datetime]] | None = field(
         default=None, repr=False
     )
+
+    def __repr__(self) -> str:
+        lead_rules, opp_rules = len(self.lead_tasks.rules), len(self.opportunity_tasks.rules)
+        return f"Compiled({self.rules.timezone}, {lead_rules} lead / {opp_rules} opportunity tasks)"
 
     def moment(self, now: datetime) -> tuple[Moment, tuple[datetime, datetime]]:
         """The Moment for `now` and the (earliest, latest) due limits, reused for equal `now`."""

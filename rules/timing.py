@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,12 @@ class Duration:
 
     amount: int
     unit: str  # "m", "h" or "d"
+    delta: timedelta = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Elapsed form computed once: offsets are applied on the per-record hot path.
+        seconds = self.amount * UNIT_SECONDS[self.unit]
+        object.__setattr__(self, "delta", timedelta(seconds=seconds))
 
     @property
     def is_days(self) -> bool:
@@ -33,7 +39,7 @@ class Duration:
 
     def elapsed(self) -> timedelta:
         """The offset as elapsed time (days as 24 h; only for unit m/h)."""
-        return timedelta(seconds=self.amount * UNIT_SECONDS[self.unit])
+        return self.delta
 
 
 def parse_duration(text: str) -> Duration:
@@ -134,7 +140,7 @@ class BusinessCalendar:
             return self.add_business_hours(moment, offset.amount * UNIT_SECONDS[offset.unit] / 3600)
         if offset.unit == "d":
             return add_calendar_days(moment, offset.amount, self.zone)
-        return moment + offset.elapsed()
+        return moment + offset.delta
 
 
 def to_utc(moment: datetime) -> datetime:
