@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "CRMOPS_"
@@ -43,6 +43,10 @@ _SF_REQUIRED: dict[SalesforceAuth, tuple[str, ...]] = {
     SalesforceAuth.CLIENT_CREDENTIALS: ("consumer_key", "consumer_secret", "domain"),
 }
 _SF_SECRETS = {"session_id", "password", "security_token", "consumer_secret", "privatekey"}
+# Settings that go with several flows (a login host, say): they never decide between flows.
+_SF_SHARED = {"domain"}
+# Errors never echo the input: it holds the secrets.
+_MODEL_CONFIG = ConfigDict(hide_input_in_errors=True)
 
 
 def _env(group: str, field: str) -> str:
@@ -53,8 +57,19 @@ def _is_set(model: BaseModel, field: str) -> bool:
     return any(getattr(model, name) not in (None, "") for name in field.split("|"))
 
 
+def _sf_vars(fields: tuple[str, ...] | list[str]) -> str:
+    """Environment variable names for Salesforce fields (`a|b` reads "A or B")."""
+    return ", ".join(" or ".join(_env("salesforce", p) for p in f.split("|")) for f in fields)
+
+
+def _deciding(auth: SalesforceAuth) -> set[str]:
+    return set(_SF_REQUIRED[auth]) - _SF_SHARED
+
+
 class SalesforceSettings(BaseModel):
     """Connection to one Salesforce org; which auth flow is used is `auth` or inferred."""
+
+    model_config = _MODEL_CONFIG
 
     auth: SalesforceAuth | None = None
     instance_url: str | None = None
@@ -81,50 +96,68 @@ class SalesforceSettings(BaseModel):
         )
 
     def resolved_auth(self) -> SalesforceAuth:
-        """The auth flow to use, checked for missing and conflicting settings."""
+        """The auth flow to use, checked for missing and conflicting settings.
+
+        Raises:
+            SettingsError: naming the variables that are missing or that conflict.
+        """
+        self._check_private_key()
         if self.auth is not None:
             self._require(self.auth)
             return self.auth
         complete = [a for a, need in _SF_REQUIRED.items() if all(_is_set(self, f) for f in need)]
         # A flow whose fields are a subset of another's is not a conflict: prefer the larger.
-        complete = [
-            a
-            for a in complete
-            if not any(b != a and set(_SF_REQUIRED[a]) < set(_SF_REQUIRED[b]) for b in complete)
-        ]
+        complete = [a for a in complete if not any(_deciding(a) < _deciding(b) for b in complete)]
         if len(complete) == 1:
             return complete[0]
         if not complete:
-            raise SettingsError(
-                "Salesforce credentials are incomplete: set "
-                + _env("salesforce", "auth")
-                + " to one of "
-                + ", ".join(a.value for a in SalesforceAuth)
-                + " or give e.g. "
-                + " and ".join(_env("salesforce", f) for f in _SF_REQUIRED[SalesforceAuth.SESSION])
-            )
+            raise SettingsError(self._incomplete_message())
+        flows = "; ".join(f"{a.value}: {_sf_vars(_SF_REQUIRED[a])}" for a in complete)
         raise SettingsError(
-            "Salesforce credentials match several auth flows ("
-            + ", ".join(a.value for a in complete)
-            + "): set "
-            + _env("salesforce", "auth")
-            + " to choose one"
+            f"Salesforce credentials match several auth flows ({flows}): set "
+            f"{_env('salesforce', 'auth')} to one of {', '.join(a.value for a in complete)}"
+            " or unset the variables of the others"
+        )
+
+    def _incomplete_message(self) -> str:
+        started = {
+            a: [f for f in need if not _is_set(self, f)]
+            for a, need in _SF_REQUIRED.items()
+            if any(_is_set(self, f) for f in _deciding(a))
+        }
+        hints = [f"for {a.value} set {_sf_vars(missing)}" for a, missing in started.items()]
+        if not hints:
+            hints = [f"e.g. set {_sf_vars(_SF_REQUIRED[SalesforceAuth.SESSION])}"]
+        return (
+            "Salesforce credentials are incomplete: "
+            + "; ".join(hints)
+            + f" (or set {_env('salesforce', 'auth')} to one of "
+            + ", ".join(a.value for a in SalesforceAuth)
+            + ")"
         )
 
     def _require(self, auth: SalesforceAuth) -> None:
         missing = [f for f in _SF_REQUIRED[auth] if not _is_set(self, f)]
         if missing:
-            names = [" or ".join(_env("salesforce", p) for p in f.split("|")) for f in missing]
-            raise SettingsError(f"Salesforce auth '{auth.value}' needs " + ", ".join(names))
+            raise SettingsError(f"Salesforce auth '{auth.value}' needs {_sf_vars(missing)}")
+
+    def _check_private_key(self) -> None:
         if self.privatekey_file is not None and self.privatekey is not None:
             raise SettingsError(
                 f"set only one of {_env('salesforce', 'privatekey_file')} and "
                 f"{_env('salesforce', 'privatekey')}"
             )
+        if self.privatekey_file is not None and not self.privatekey_file.is_file():
+            raise SettingsError(
+                f"{_env('salesforce', 'privatekey_file')} points at a missing file: "
+                f"{self.privatekey_file}"
+            )
 
 
 class HubSpotSettings(BaseModel):
     """Connection to one HubSpot portal through a private-app token."""
+
+    model_config = _MODEL_CONFIG
 
     access_token: SecretStr | None = None
     host: str = "https://api.hubapi.com"
@@ -154,6 +187,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=".env",
         extra="ignore",
+        hide_input_in_errors=True,
     )
 
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
