@@ -68,7 +68,12 @@ class QueryEngine:
         compiled = Compiler(self.org.objects, self.org.clock.now()).compile(parse(soql))
         query = compiled.query
         source, params = self._from(compiled, include_deleted)
-        count = self.org.store.select(f"SELECT COUNT(*) {source}", params)[0][0]
+        if query.limit is None:
+            count = self.org.store.select(f"SELECT COUNT(*) {source}", params)[0][0]
+        else:
+            # With a LIMIT the count can stop early: no full scan for a small page.
+            capped = f"SELECT COUNT(*) FROM (SELECT 1 {source} LIMIT ?)"
+            count = self.org.store.select(capped, [*params, query.limit + query.offset])[0][0]
         total = max(0, count - query.offset)
         if query.limit is not None:
             total = min(total, query.limit)

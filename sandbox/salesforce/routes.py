@@ -41,8 +41,11 @@ def register(app: SalesforceApp) -> None:
             "query.more",
         ),
         ("GET", p + r"/limits/?", partial(_limits, app, rest), "limits"),
+        ("GET", r"/id/(?P<org_id>\w+)/(?P<user_id>\w+)", partial(_identity, app), "identity"),
         ("GET", p + r"/sobjects/?", rest.list_objects, "sobjects"),
         ("GET", p + rf"/sobjects/{_T}/describe/?", rest.describe, "sobject.describe"),
+        ("GET", p + rf"/sobjects/{_T}/deleted/?", rest.deleted, "sobject.deleted"),
+        ("GET", p + rf"/sobjects/{_T}/updated/?", rest.updated, "sobject.updated"),
         ("GET", p + rf"/sobjects/{_T}/?", rest.basic, "sobject.basic"),
         ("POST", p + rf"/sobjects/{_T}/?", rest.create, "sobject.create"),
         ("GET", p + rf"/sobjects/{_T}/{_ID}", rest.get, "sobject.get"),
@@ -95,3 +98,22 @@ def _query_more(app: SalesforceApp, request: Request, locator: str, position: st
 
 def _limits(app: SalesforceApp, rest: SObjectHandlers, request: Request) -> Response:
     return rest.limits(request, app.guard.daily_limit, app.guard.used)
+
+
+def _identity(app: SalesforceApp, request: Request, org_id: str, user_id: str) -> Response:
+    """GET /id/{org}/{user}: which org and user a session belongs to."""
+    if org_id != app.options.org_id:
+        return Response(404, {"error": "Bad_Id", "error_description": "Bad id"})
+    found = app.org.store.get(user_id)
+    user = found[1] if found else {}
+    return Response(
+        200,
+        {
+            "id": f"https://{request.header('Host')}/id/{org_id}/{user_id}",
+            "organization_id": org_id,
+            "user_id": user_id,
+            "username": user.get("Username"),
+            "email": user.get("Email"),
+            "active": bool(user.get("IsActive")),
+        },
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from sandbox.faults import FaultEngine
 from sandbox.http import Request, Response
@@ -10,6 +11,7 @@ from sandbox.salesforce.errors import RecordError, RequestError, error
 from sandbox.salesforce.org import MultipleMatches, Org, record_attributes
 from sandbox.salesforce.orgops import edit_as_other_user
 from sandbox.salesforce.query import API_PREFIX
+from sandbox.salesforce.timefmt import canonical_datetime
 from sandbox.salesforce.writes import existing
 
 VERSIONS = [
@@ -98,7 +100,9 @@ class SObjectHandlers:
     def upsert(self, request: Request, sobject: str, field: str, value: str) -> Response:
         """PATCH /sobjects/{T}/{ExtField}/{value}: 201 created, 200 updated, 300 ambiguous."""
         try:
-            record_id, created = self.org.upsert(sobject, field, value, body_object(request))
+            record_id, created = self.org.upsert(
+                sobject, field, unquote(value), body_object(request)
+            )
         except MultipleMatches as many:
             return Response(300, [f"{API_PREFIX}/sobjects/{sobject}/{i}" for i in many.record_ids])
         body = {"id": record_id, "success": True, "errors": [], "created": created}
@@ -107,12 +111,51 @@ class SObjectHandlers:
     def get_by_external(self, request: Request, sobject: str, field: str, value: str) -> Response:
         """GET /sobjects/{T}/{ExtField}/{value}."""
         obj = self.org.object_meta(sobject)
-        matches = self.org.find_external(obj, field, value)
+        matches = self.org.find_external(obj, field, unquote(value))
         if len(matches) > 1:
             return Response(300, [f"{API_PREFIX}/sobjects/{obj.name}/{m['Id']}" for m in matches])
         if not matches:
             return error(404, "NOT_FOUND", "The requested resource does not exist")
         return Response(200, self.org.render(obj.name, matches[0]))
+
+    def _window(self, request: Request) -> tuple[str, str]:
+        try:
+            return canonical_datetime(request.arg("start") or ""), canonical_datetime(
+                request.arg("end") or ""
+            )
+        except ValueError:
+            raise RequestError(
+                "INVALID_REPLICATION_DATE", "start and end must be ISO-8601 datetimes"
+            ) from None
+
+    def deleted(self, request: Request, sobject: str) -> Response:
+        """GET /sobjects/{T}/deleted/?start=&end=: ids and deletion times in the window."""
+        obj = self.org.object_meta(sobject)
+        start, end = self._window(request)
+        rows = self.org.store.select(
+            "SELECT id, modstamp FROM records WHERE obj = ? AND modstamp >= ? AND modstamp <= ? "
+            "AND deleted = 1 ORDER BY modstamp, id",
+            [obj.name, start, end],
+        )
+        return Response(
+            200,
+            {
+                "deletedRecords": [{"id": i, "deletedDate": stamp} for i, stamp in rows],
+                "earliestDateAvailable": start,
+                "latestDateCovered": end,
+            },
+        )
+
+    def updated(self, request: Request, sobject: str) -> Response:
+        """GET /sobjects/{T}/updated/?start=&end=: ids of records changed in the window."""
+        obj = self.org.object_meta(sobject)
+        start, end = self._window(request)
+        rows = self.org.store.select(
+            "SELECT id FROM records WHERE obj = ? AND modstamp >= ? AND modstamp <= ? "
+            "AND deleted = 0 ORDER BY modstamp, id",
+            [obj.name, start, end],
+        )
+        return Response(200, {"ids": [row[0] for row in rows], "latestDateCovered": end})
 
     def limits(self, request: Request, max_calls: int, used: int) -> Response:
         """GET /limits."""

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-# Fields upsert and duplicate rules look records up by; each gets an expression index.
-INDEXED_JSON_FIELDS = ("HubSpot_Id__c", "Crmops_Key__c")
+# Fields looked up by value (external ids for upserts and matching, names for searches);
+# each gets a case-insensitive expression index, as SOQL equality on text ignores case.
+INDEXED_JSON_FIELDS = ("HubSpot_Id__c", "Crmops_Key__c", "LastName")
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS records (
@@ -26,7 +27,7 @@ _SCHEMA = [
     "CREATE INDEX IF NOT EXISTS rec_email ON records(obj, email)",
     *(
         f"CREATE INDEX IF NOT EXISTS rec_{name.lower()} "
-        f"ON records(obj, json_extract(data, '$.{name}'))"
+        f"ON records(obj, json_extract(data, '$.{name}') COLLATE NOCASE)"
         for name in INDEXED_JSON_FIELDS
     ),
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -107,6 +108,10 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?)", encoded())
             for statement in _SCHEMA:
                 self.db.execute(statement)
+        if bulk:
+            # Statistics let the planner prefer a selective index over the id order.
+            with self.lock:
+                self.db.execute("ANALYZE")
         return count
 
     def _index_names(self) -> list[str]:
@@ -143,11 +148,12 @@ class Store:
         return found
 
     def find(self, obj: str, field: str, value: Any) -> list[dict[str, Any]]:
-        """Live records of an object whose field equals a value (email case-insensitively)."""
+        """Live records of an object whose field equals a value, ignoring case like Salesforce."""
         expr = "email" if field == "Email" else f"json_extract(data, '$.{field}')"
         with self.lock:
             rows = self.db.execute(
-                f"SELECT data FROM records WHERE obj = ? AND {expr} = ? AND deleted = 0",
+                f"SELECT data FROM records WHERE obj = ? AND {expr} = ? COLLATE NOCASE "
+                "AND deleted = 0",
                 (obj, value),
             ).fetchall()
         return [json.loads(row[0]) for row in rows]

@@ -100,6 +100,8 @@ def test_oauth_token_gives_a_working_session(sandbox: Any, grant: str) -> None:
     )
     sf = salesforce_client(sandbox, session_id=token["access_token"])
     assert sf.query("SELECT COUNT() FROM Organization")["totalSize"] == 1
+    identity = salesforce_raw(sandbox, token["access_token"]).get(token["id"]).json()
+    assert identity["organization_id"] == sandbox.options.org_id
 
 
 def _plain_session(sandbox: Any) -> requests.Session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -97,3 +98,22 @@ def test_unknown_field_is_invalid_field(sandbox: Any) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Lead.create({"LastName": "Ng", "Company": "A", "Crmops_Score__c": 5})
     assert caught.value.content[0]["errorCode"] == "INVALID_FIELD"  # type: ignore[index]
+
+
+def test_deleted_and_updated_windows(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    kept = sf.Lead.create({"LastName": "Kept", "Company": "X"})["id"]
+    gone = sf.Lead.create({"LastName": "Gone", "Company": "X"})["id"]
+    sf.Lead.delete(gone)
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    deleted = sf.Lead.deleted(start, end)
+    assert [r["id"] for r in deleted["deletedRecords"]] == [gone]
+    assert sf.Lead.updated(start, end)["ids"] == [kept]
+
+
+def test_upsert_value_is_url_decoded(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    _provision(sf, "Lead.HubSpot_Id__c", externalId=True, unique=True)
+    assert sf.Lead.upsert("HubSpot_Id__c/a%40b c", {"LastName": "Ng", "Company": "A"}) == 201
+    assert sf.query("SELECT HubSpot_Id__c FROM Lead")["records"][0]["HubSpot_Id__c"] == "a@b c"
