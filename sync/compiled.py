@@ -76,6 +76,7 @@ class _FieldIO:
     read: Callable[[Mapping[str, Any]], Any]
     write: Callable[[Any], dict[str, Any]]
     writable: bool
+    value_reader: Callable[[Any], Any] | None = None  # single-field fast path
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,11 @@ class ObjectConverter:
         """Canonical values of a native record; fields that fail are left out and reported."""
         values: dict[str, Any] = {}
         problems: list[ConversionProblem] = []
+        get = native.get
         for io in self.fields:
             try:
-                values[io.name] = io.read(native)
+                reader = io.value_reader
+                values[io.name] = reader(get(io.natives[0])) if reader else io.read(native)
             except ConversionError as exc:
                 raw = [native.get(n) for n in io.natives]
                 problems.append(
@@ -141,9 +144,7 @@ class ObjectConverter:
                 )
         for name, sources in self.derived:
             flags = [values.get(s) for s in sources]
-            values[name] = (
-                True if any(flags) else (False if any(f is False for f in flags) else None)
-            )
+            values[name] = any(flags)
         return values, problems
 
     def to_native(
@@ -338,4 +339,5 @@ def _field_io(
         lambda record: read(record.get(native)),
         lambda value: {native: write(value)},
         writable,
+        read,
     )

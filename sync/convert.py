@@ -48,6 +48,10 @@ def is_blank(value: Any) -> bool:
 
 
 def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str:
+        return value.strip() or None
     if is_blank(value):
         return None
     if isinstance(value, bool | dict | list):
@@ -56,6 +60,8 @@ def _text(value: Any) -> str | None:
 
 
 def _email(value: Any) -> str | None:
+    if type(value) is str:
+        return value.strip().lower() or None
     text = _text(value)
     return text.lower() if text else None
 
@@ -70,6 +76,10 @@ def domain_of(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if type(value) is float and math.isfinite(value):
+        return value
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -84,6 +94,10 @@ def _number(value: Any) -> float | None:
 
 
 def _integer(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is int:
+        return value
     number = _number(value)
     if number is None:
         return None
@@ -97,11 +111,12 @@ def _number_text(value: Any) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def _boolean(value: Any) -> bool | None:
-    if is_blank(value):
-        return None
-    if isinstance(value, bool):
+def _boolean(value: Any) -> bool:
+    """Booleans are checkboxes: a blank (an unset HubSpot checkbox) reads as False."""
+    if value is True or value is False:
         return value
+    if is_blank(value):
+        return False
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise ConversionError(f"expected true or false, got {value!r}")
@@ -119,6 +134,17 @@ def _is_epoch(value: Any) -> bool:
 
 def _datetime(value: Any) -> datetime | None:
     """Aware UTC, milliseconds; from a datetime, ISO 8601 with offset, or epoch ms."""
+    if value is None:
+        return None
+    if type(value) is str and len(value) > 10 and value[-1] != " ":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None  # epoch digits or junk: the slow path decides
+        if moment is not None and moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+            micro = moment.microsecond
+            return moment.replace(microsecond=micro - micro % 1000) if micro % 1000 else moment
     if is_blank(value):
         return None
     if isinstance(value, datetime):
@@ -140,6 +166,8 @@ def _datetime(value: Any) -> datetime | None:
 
 def _date(value: Any) -> date | None:
     """A calendar date from `YYYY-MM-DD`, a date, an ISO datetime or epoch ms (UTC)."""
+    if value is None:
+        return None
     if is_blank(value):
         return None
     if isinstance(value, datetime) or _is_epoch(value):

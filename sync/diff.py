@@ -203,7 +203,7 @@ def diff_pair(
 
     Args:
         rules: field rules for this pair of objects (`CompiledMapping.rules`).
-        salesforce: canonical values of the Salesforce record.
+        salesforce: canonical values of the Salesforce record (as the converters give them).
         hubspot: canonical values of the HubSpot record.
         base: last-synced canonical values; None (or a missing field) means first sync.
         times: record modified times and per-field change times, for `newest_wins`.
@@ -215,6 +215,9 @@ def diff_pair(
     for name, rule in rules.items():
         sf, hs = salesforce.get(name, MISSING), hubspot.get(name, MISSING)
         if sf is MISSING or hs is MISSING:
+            continue
+        if sf == hs:  # the common case, decided without normalising
+            result.base[name] = sf
             continue
         old = base.get(name, MISSING) if base is not None else MISSING
         changes, new_base, held = diff_field(rule, sf, hs, old, times)

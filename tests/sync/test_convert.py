@@ -126,6 +126,11 @@ def test_integers() -> None:
         read("integer", "hubspot", "10.5")
 
 
+def test_a_blank_boolean_is_false_like_a_checkbox() -> None:
+    assert read("boolean", "hubspot", "") is False
+    assert read("boolean", "hubspot", None) is False
+
+
 def test_booleans() -> None:
     assert read("boolean", "hubspot", "true") is True
     assert read("boolean", "hubspot", "FALSE") is False
@@ -137,7 +142,7 @@ def test_booleans() -> None:
         read("boolean", "hubspot", "yes")
 
 
-@pytest.mark.parametrize("kind", ["string", "email", "number", "boolean", "date", "datetime"])
+@pytest.mark.parametrize("kind", ["string", "email", "number", "date", "datetime"])
 def test_blanks_read_as_none_and_clear_each_side_its_own_way(kind: str) -> None:
     for blank in (None, "", "   "):
         assert read(kind, "hubspot", blank) is None

@@ -8,11 +8,12 @@ import pytest
 
 from sync.convert import CODECS
 from sync.diff import MISSING, FieldRule, Times, diff_field, diff_pair
+from sync.mapping import Side
 from tests.sync.mapping_support import compiled
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=1)
-BOTH = frozenset({"salesforce", "hubspot"})
+BOTH: frozenset[Side] = frozenset({"salesforce", "hubspot"})
 
 
 def rule(policy: str = "two_way", kind: str = "string", name: str = "title", **kw) -> FieldRule:
@@ -126,11 +127,12 @@ def test_most_restrictive_holds_against_a_one_sided_opt_in() -> None:
     assert decide(optout(), False, True, True)[:2] == ([("salesforce", False, True)], True)
 
 
-def test_most_restrictive_when_both_changed_and_on_first_sync() -> None:
+def test_most_restrictive_on_first_sync() -> None:
     assert decide(optout(), True, False, None)[0] == [("hubspot", False, True)]
-    changes, _, _ = diff_field(optout(), True, False, None)
-    assert changes[0].reason.startswith("changed on both; most restrictive")
-    assert decide(optout(), None, False, None)[0] == [("salesforce", None, False)]
+    changes, _, _ = diff_field(optout(), False, True)
+    assert changes[0].reason.startswith("first sync; most restrictive")
+    # An unset HubSpot checkbox reads as false: nothing to write.
+    assert decide(optout(), False, None, MISSING)[0] == []
 
 
 def test_never_is_read_only() -> None:

@@ -114,7 +114,7 @@ def test_opted_out_is_derived_from_the_named_channels() -> None:
         lead.to_canonical({"HasOptedOutOfEmail": False, "DoNotCall": False})[0]["opted_out"]
         is False
     )
-    assert lead.to_canonical({})[0]["opted_out"] is None
+    assert lead.to_canonical({})[0]["opted_out"] is False
     hs = compiled().converter("hubspot", "contacts")
     assert hs.to_canonical({"hs_email_optout": "true"})[0]["opted_out"] is True
 

@@ -1,0 +1,353 @@
+"""Identity matching: which Salesforce record is which HubSpot record, never by guess.
+
+Public API: `Candidate`, `candidate_of(converter, record_id, native, canonical)`,
+`match_records(kind, salesforce, hubspot, links, ...) -> MatchResult`, `Match`,
+`LinkMove`, `ReviewItem`, `Merge`, `ids_to_look_up(candidates)`.
+
+Order, first hit wins (sync.md): a link in the store; the other system's id stored on
+the record; normalised email (persons); normalised domain, then name (companies).
+Several Salesforce records on one key are a `duplicate` review item; fuzzy look-alikes
+are `fuzzy` review items; neither is linked, nor offered for creation. Converted leads
+and merges move a link to the surviving record (the stable id is kept). Everything is
+dict lookups over the batch: O(n), fuzzy candidates compared within small blocks only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sync.convert import domain_of
+from sync.fuzzy import fuzzy_pairs, name_key
+from sync.mapping import Side
+
+How = Literal["link", "stored_id", "email", "domain", "name"]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What identity matching needs of one record, normalised."""
+
+    system: Side
+    object: str
+    id: str
+    email: str | None = None
+    other_id: str | None = None
+    name: str = ""
+    company: str = ""
+    domain: str | None = None
+    converted_to: str | None = None
+    merged_into: str | None = None
+    merged_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """A record merged away (`loser`) into `winner` on one side."""
+
+    system: Side
+    loser: str
+    winner: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A new link between a Salesforce and a HubSpot record, and what matched them."""
+
+    salesforce_id: str
+    hubspot_id: str
+    how: How
+    stable_id: str | None = None
+    salesforce_object: str = ""
+    hubspot_object: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMove:
+    """A link that moves to another record on the same side (conversion or merge)."""
+
+    stable_id: str
+    system: Side
+    from_id: str
+    to_id: str
+    reason: Literal["converted", "merged"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """Something a person must decide: `duplicate`, `fuzzy` or `conflict`, with its records."""
+
+    kind: Literal["duplicate", "fuzzy", "conflict"]
+    reason: str
+    records: tuple[tuple[str, str], ...]  # (system, record id)
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MatchResult:
+    """New links, link moves, review items, records already linked, and create candidates."""
+
+    matches: list[Match] = field(default_factory=list)
+    moves: list[LinkMove] = field(default_factory=list)
+    review: list[ReviewItem] = field(default_factory=list)
+    linked: dict[str, dict[str, str]] = field(default_factory=dict)  # stable id -> side -> id
+    unmatched: dict[str, list[Candidate]] = field(default_factory=dict)
+
+
+def _first(native: Mapping[str, Any], name: str | None) -> Any:
+    return native.get(name) if name else None
+
+
+def candidate_of(
+    conv: Any, record_id: str, native: Mapping[str, Any], canonical: Mapping[str, Any]
+) -> Candidate:
+    """A candidate from a native record and its canonical values (`ObjectConverter` `conv`)."""
+    ident = conv.identity
+    person = conv.pair == "person"
+    first, last = canonical.get("first_name") or "", canonical.get("last_name") or ""
+    merged = _first(native, ident.get("merged_ids"))
+    return Candidate(
+        system=conv.system,
+        object=conv.variant,
+        id=record_id,
+        email=canonical.get("email"),
+        other_id=(str(_first(native, ident.get("other_id")) or "").strip() or None),
+        name=f"{first} {last}".strip() if person else (canonical.get("name") or ""),
+        company=(canonical.get("company") or "") if person else "",
+        domain=canonical.get("domain") or domain_of(_first(native, ident.get("domain"))),
+        converted_to=_first(native, ident.get("converted_to")) or None,
+        merged_into=_first(native, ident.get("merged_into")) or None,
+        merged_ids=tuple(p for p in str(merged or "").split(";") if p),
+    )
+
+
+def ids_to_look_up(candidates: Iterable[Candidate]) -> set[tuple[Side, str]]:
+    """Every (system, id) whose link `match_records` may need: the records and the ids they name."""
+    wanted: set[tuple[Side, str]] = set()
+    for c in candidates:
+        wanted.add((c.system, c.id))
+        other: Side = "hubspot" if c.system == "salesforce" else "salesforce"
+        if c.other_id:
+            wanted.add((other, c.other_id))
+        wanted.update((c.system, i) for i in (c.converted_to, c.merged_into, *c.merged_ids) if i)
+    return wanted
+
+
+_HELD = "\0held"  # claimed by a review item: neither linked nor offered for creation
+
+
+class _State:
+    """The links as they stand during matching: the store's, plus this run's new ones."""
+
+    def __init__(self, links: Mapping[tuple[str, str], str]) -> None:
+        self.links = links
+        self.new: dict[tuple[str, str], str] = {}
+
+    def of(self, system: str, record_id: str) -> str | None:
+        """The stable id a record is linked to (None: not linked, newly matched or held)."""
+        key = (system, record_id)
+        if key in self.new:
+            return self.new[key] if self.new[key] not in ("", _HELD) else None
+        return self.links.get(key)
+
+    def taken(self, system: str, record_id: str) -> bool:
+        """Linked, matched in this run, or held for review."""
+        key = (system, record_id)
+        return key in self.new or self.links.get(key) is not None
+
+    def claim(self, system: str, record_id: str, stable: str = "") -> None:
+        """Mark a record matched (`stable` "" for a new link) or held (`_HELD`)."""
+        self.new[(system, record_id)] = stable
+
+
+def match_records(
+    kind: str,
+    salesforce: Iterable[Candidate],
+    hubspot: Iterable[Candidate],
+    links: Mapping[tuple[str, str], str],
+    *,
+    merges: Iterable[Merge] = (),
+    fuzzy_threshold: int = 90,
+) -> MatchResult:
+    """Match one batch of records of one kind (person, company, deal).
+
+    Args:
+        kind: the pair; `person` matches by email, `company` by domain then name.
+        salesforce: Salesforce candidates (Leads, Contacts, Person Accounts for persons).
+        hubspot: HubSpot candidates.
+        links: (system, record id) -> stable id from the state store, covering at least
+            `ids_to_look_up` of the candidates.
+        merges: merges seen by the delete sweep, besides those the records carry.
+        fuzzy_threshold: similarity (0-100) at which look-alikes are listed for review.
+
+    Returns:
+        The result; it never links a record by guess.
+    """
+    state, result = _State(links), MatchResult()
+    sf = {c.id: c for c in salesforce}
+    hs = {c.id: c for c in hubspot}
+    _move_links(sf, hs, merges, state, result)
+    _collect_linked(sf, hs, state, result)
+    _match_stored_ids(sf, hs, state, result)
+    keys = [("email", lambda c: c.email)] if kind == "person" else []
+    if kind == "company":
+        keys = [("domain", lambda c: c.domain), ("name", lambda c: name_key(c.name, company=True))]
+    for how, key in keys:
+        _match_by_key(how, key, sf, hs, state, result)  # type: ignore[arg-type]
+    free_sf = [c for c in sf.values() if not state.taken("salesforce", c.id)]
+    free_hs = [c for c in hs.values() if not state.taken("hubspot", c.id)]
+    if kind in ("person", "company"):
+        for a, b, score in fuzzy_pairs(free_sf, free_hs, fuzzy_threshold):
+            result.review.append(
+                ReviewItem(
+                    "fuzzy",
+                    f"similar name ({score:.0f}%)",
+                    (("salesforce", a.id), ("hubspot", b.id)),
+                    {"salesforce": a.name, "hubspot": b.name, "score": round(score, 1)},
+                )
+            )
+            state.claim("salesforce", a.id, _HELD)
+            state.claim("hubspot", b.id, _HELD)
+    held = {(s, i) for item in result.review for s, i in item.records}
+    result.unmatched = {
+        "salesforce": [c for c in free_sf if ("salesforce", c.id) not in held],
+        "hubspot": [c for c in free_hs if ("hubspot", c.id) not in held],
+    }
+    return result
+
+
+def _move_links(
+    sf: dict[str, Candidate],
+    hs: dict[str, Candidate],
+    merges: Iterable[Merge],
+    state: _State,
+    result: MatchResult,
+) -> None:
+    """Converted leads and merges hand their link to the surviving record, then drop out."""
+    moves: list[tuple[Side, str, str, Literal["converted", "merged"]]] = []
+    for c in list(sf.values()):
+        if c.converted_to or c.merged_into:
+            target = c.converted_to or c.merged_into
+            moves.append(
+                ("salesforce", c.id, str(target), "converted" if c.converted_to else "merged")
+            )
+            del sf[c.id]
+    for c in hs.values():
+        moves.extend(("hubspot", loser, c.id, "merged") for loser in c.merged_ids if loser != c.id)
+    moves.extend((m.system, m.loser, m.winner, "merged") for m in merges)
+    for system, loser, winner, reason in moves:
+        (sf if system == "salesforce" else hs).pop(loser, None)
+        stable = state.of(system, loser)
+        if stable is None:
+            continue
+        current = state.of(system, winner)
+        if current is not None and current != stable:
+            result.review.append(
+                ReviewItem(
+                    "conflict",
+                    f"{reason} into a record linked elsewhere",
+                    ((system, loser), (system, winner)),
+                    {"stable_ids": [stable, current]},
+                )
+            )
+            continue
+        if current is None:
+            result.moves.append(LinkMove(stable, system, loser, winner, reason))
+            state.claim(system, winner, stable)
+        state.claim(system, loser, _HELD)
+
+
+def _collect_linked(
+    sf: Mapping[str, Candidate], hs: Mapping[str, Candidate], state: _State, result: MatchResult
+) -> None:
+    for side, records in (("salesforce", sf), ("hubspot", hs)):
+        for c in records.values():
+            stable = state.of(side, c.id)
+            if stable:
+                result.linked.setdefault(stable, {})[side] = c.id
+
+
+def _match_stored_ids(
+    sf: Mapping[str, Candidate], hs: Mapping[str, Candidate], state: _State, result: MatchResult
+) -> None:
+    """A record carrying the other system's id is linked to that record, unless it is taken."""
+    for side, records in (("salesforce", sf), ("hubspot", hs)):
+        other: Side = "hubspot" if side == "salesforce" else "salesforce"
+        for c in records.values():
+            if not c.other_id or state.taken(side, c.id):
+                continue
+            if state.taken(other, c.other_id):
+                result.review.append(
+                    ReviewItem(
+                        "conflict",
+                        f"stored {other} id is linked to another record",
+                        ((side, c.id), (other, c.other_id)),
+                    )
+                )
+                state.claim(side, c.id, _HELD)
+                continue
+            pair = (c.id, c.other_id) if side == "salesforce" else (c.other_id, c.id)
+            other_rec = (hs if side == "salesforce" else sf).get(c.other_id)
+            objects = (
+                (c.object, other_rec.object if other_rec else "")
+                if side == "salesforce"
+                else (other_rec.object if other_rec else "", c.object)
+            )
+            result.matches.append(
+                Match(pair[0], pair[1], "stored_id", None, objects[0], objects[1])
+            )
+            state.claim(side, c.id)
+            state.claim(other, c.other_id)
+
+
+def _match_by_key(
+    how: How,
+    key: Any,
+    sf: Mapping[str, Candidate],
+    hs: Mapping[str, Candidate],
+    state: _State,
+    result: MatchResult,
+) -> None:
+    """Match on one normalised key; a key shared by more than one record per side goes to review."""
+    groups: dict[str, dict[str, list[Candidate]]] = defaultdict(
+        lambda: {"salesforce": [], "hubspot": []}
+    )
+    for side, records in (("salesforce", sf), ("hubspot", hs)):
+        for c in records.values():
+            value = key(c)
+            if value:
+                groups[value][side].append(c)
+    for value, group in groups.items():
+        free = {s: [c for c in group[s] if not state.taken(s, c.id)] for s in group}
+        if not free["salesforce"] and not free["hubspot"]:
+            continue
+        if (
+            len(group["salesforce"]) == 1 == len(group["hubspot"])
+            and free["salesforce"]
+            and free["hubspot"]
+        ):
+            a, b = free["salesforce"][0], free["hubspot"][0]
+            result.matches.append(Match(a.id, b.id, how, None, a.object, b.object))
+            state.claim("salesforce", a.id)
+            state.claim("hubspot", b.id)
+        elif len(group["salesforce"]) + len(group["hubspot"]) > 1:
+            _duplicate(how, value, group, state, result)
+
+
+def _duplicate(
+    how: str, value: str, group: Mapping[str, list[Candidate]], state: _State, result: MatchResult
+) -> None:
+    """Several records on one key (or a free one beside a linked one): a person decides."""
+    records = tuple((c.system, c.id) for s in ("salesforce", "hubspot") for c in group[s])
+    side = "salesforce" if len(group["salesforce"]) >= len(group["hubspot"]) else "hubspot"
+    reason = (
+        f"{len(group[side])} {side} record(s) share {how} {value!r} with a matched or linked record"
+    )
+    if len(group[side]) > 1:
+        reason = f"{len(group[side])} {side} records share {how} {value!r}"
+    result.review.append(ReviewItem("duplicate", reason, records, {how: value}))
+    for system, record_id in records:
+        if not state.taken(system, record_id):
+            state.claim(system, record_id, _HELD)
