@@ -93,6 +93,14 @@ def crm_error_finding(system: str, check: str, problem: CrmError) -> Finding:
             "check the instance URL / host, the network and CRMOPS_CA_BUNDLE",
             UNREACHABLE,
         )
+    if problem.status == 403:
+        return error(
+            system,
+            check,
+            str(problem),
+            "give the integration user (Salesforce profile / permission set) or the "
+            "private app (HubSpot scopes) access to what the message names",
+        )
     return error(system, check, str(problem), "see the CRM's message above")
 
 

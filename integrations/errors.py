@@ -10,6 +10,7 @@ credential, and `scrub` removes anything that looks like one anyway.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Statuses worth retrying whatever the body says: timeouts, rate limits, server trouble.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -42,6 +43,9 @@ class CrmError(Exception):
         status: HTTP status, or None when no answer came (timeout, reset).
         code: the CRM's error code (e.g. MALFORMED_QUERY, RATE_LIMIT), if any.
         message: the CRM's message, scrubbed of secrets.
+        partial_results: for a write stopped part-way, the results of the records
+            written before it stopped (a prefix of the input, in input order), so the
+            caller can save that progress.
     """
 
     def __init__(self, system: str, status: int | None, code: str | None, message: str) -> None:
@@ -49,6 +53,7 @@ class CrmError(Exception):
         self.status = status
         self.code = code
         self.message = scrub(message)
+        self.partial_results: list[Any] = []
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from integrations.base import TaskSpec, WriteResult
+from integrations.errors import CrmError
 from integrations.provisioning import SALESFORCE_KEY_FIELDS, SALESFORCE_TASK_STATUSES
 from integrations.sf_records import sf_datetime
 
@@ -65,21 +66,41 @@ def write_collection(
 
     Returns:
         One WriteResult per record, in input order.
+
+    Raises:
+        CrmError: a call failed for good; its `partial_results` line up with `records`:
+            a WriteResult for each record answered before it stopped, None for the rest.
     """
     results: list[WriteResult] = []
-    for chunk in chunks(records):
-        results.extend(to_result(a, created_default) for a in send(list(chunk)))
+    try:
+        for chunk in chunks(records):
+            results.extend(to_result(a, created_default) for a in send(list(chunk)))
+        _resubmit_locked(send, records, results, created_default, pause, lock_rounds)
+    except CrmError as stopped:
+        stopped.partial_results = [*results, *([None] * (len(records) - len(results)))]
+        raise
+    return results
+
+
+def _resubmit_locked(
+    send: Send,
+    records: Sequence[dict[str, Any]],
+    results: list[WriteResult],
+    created_default: bool,
+    pause: Pause | None,
+    lock_rounds: int,
+) -> None:
+    """Send the UNABLE_TO_LOCK_ROW records again, only them, `lock_rounds` times at most."""
     for round_number in range(lock_rounds):
         locked = [i for i, r in enumerate(results) if r.error_code == LOCKED]
         if not locked:
-            break
+            return
         if pause is not None:
             pause(round_number)
         for chunk in chunks(locked):
             answers = send([records[i] for i in chunk])
             for index, answer in zip(chunk, answers, strict=True):
                 results[index] = to_result(answer, created_default)
-    return results
 
 
 def collection_record(object: str, fields: dict[str, Any], **extra: Any) -> dict[str, Any]:

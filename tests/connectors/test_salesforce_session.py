@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from config.settings import SalesforceSettings
+from config.settings import SalesforceAuth, SalesforceSettings, Settings
+from integrations import factory
 from integrations.accounting import BudgetGuard, Meter
 from integrations.base import WriteRow
 from integrations.errors import AuthError, BudgetExhausted
@@ -74,9 +75,11 @@ def test_daily_limit_exhausted_is_budget_exhausted(make_sandbox: Any) -> None:
     ids = load_leads(sb, 600)
     faults(sb, daily_budget_after_calls=2)
     sf = connector(sb)
-    with pytest.raises(BudgetExhausted, match="TotalRequests"):
+    with pytest.raises(BudgetExhausted, match="TotalRequests") as caught:
         sf.update("Lead", [WriteRow({"Rating": "Hot"}, id=i) for i in ids])
     assert calls(sb) == 3  # two collections, the third refused and not retried
+    partial = caught.value.partial_results
+    assert [r.id for r in partial[:400]] == ids[:400] and partial[400:] == [None] * 200
 
 
 def test_run_budget_cap_stops_before_the_call_that_would_pass_it(make_sandbox: Any) -> None:
@@ -84,9 +87,11 @@ def test_run_budget_cap_stops_before_the_call_that_would_pass_it(make_sandbox: A
     ids = load_leads(sb, 3000)
     sf = connector(sb, meter=Meter("salesforce", guard=BudgetGuard(share=0.01)))
     # the first answer says 999 left: the cap becomes 1 + floor(999 * 0.01) = 10 calls
-    with pytest.raises(BudgetExhausted, match="RUN_BUDGET_CAP"):
+    with pytest.raises(BudgetExhausted, match="RUN_BUDGET_CAP") as caught:
         sf.update("Lead", [WriteRow({"Rating": "Hot"}, id=i) for i in ids])
     assert calls(sb) == 10
+    written = [r for r in caught.value.partial_results if r is not None]
+    assert len(written) == 2000 and all(r.ok for r in written)
     usage = sf.usage()
     assert (usage.total, usage.limit, usage.remaining) == (10, 1000, 990)
 
@@ -100,3 +105,29 @@ def test_limit_info_is_read_from_every_answer(make_sandbox: Any) -> None:
     usage = sf.usage()
     assert (usage.limit, usage.remaining) == (500, 498)
     assert usage.calls == {"GET /query": 2}
+
+
+def test_factory_signs_in_with_the_oauth_password_flow(make_sandbox: Any) -> None:
+    sb = sandbox(make_sandbox)
+    settings = Settings(
+        salesforce=SalesforceSettings(
+            username="integration@crmops.sandbox",
+            password="pw",
+            consumer_key="crmops-app",
+            consumer_secret="secret",
+            domain=sb.salesforce_url,
+        ),
+        ca_bundle=sb.ca_bundle,
+    )
+    assert settings.salesforce.resolved_auth() is SalesforceAuth.OAUTH_PASSWORD
+    sf = factory.salesforce(settings, sleep=no_sleep)
+    assert sf.identity() == sb.options.org_id
+    assert calls(sb, TOKEN) == 1
+    assert "pw" not in repr(sf) and "secret" not in repr(sf)
+
+
+def test_connect_sandbox_gives_both_connectors(make_sandbox: Any) -> None:
+    sb = sandbox(make_sandbox)
+    salesforce, hubspot = factory.connect_sandbox(sb)
+    assert salesforce.identity() == sb.options.org_id
+    assert hubspot.identity() == str(sb.options.portal_id)
