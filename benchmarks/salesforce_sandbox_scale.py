@@ -1,7 +1,8 @@
 """Load a file-backed Salesforce sandbox (about a million records at --size 485000) and time pages.
 
 Usage: .venv/bin/python benchmarks/salesforce_sandbox_scale.py --size 485000 --db /tmp/sf.db
-A second run on the same --db reuses the file and only times the queries.
+A second run on the same --db reuses the file (the org lives in /tmp/sf.salesforce.db) and
+only times the queries.
 """
 
 from __future__ import annotations

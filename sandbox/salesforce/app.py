@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sandbox.app import SandboxApp
@@ -23,6 +24,16 @@ PUBLIC_ENDPOINTS = {"versions", "oauth.token", "soap.login"}
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
 
+def salesforce_db_path(db_path: Path | None) -> Path | None:
+    """The org's own file beside the one given (HubSpot keeps that one): x.db -> x.salesforce.db.
+
+    A file per system keeps one system's write lock from stalling the other.
+    """
+    if db_path is None:
+        return None
+    return db_path.with_name(f"{db_path.stem}.salesforce{db_path.suffix or '.db'}")
+
+
 class SalesforceApp(SandboxApp):
     """Salesforce REST v59.0 over one SQLite store."""
 
@@ -34,7 +45,7 @@ class SalesforceApp(SandboxApp):
         self.session_id = session_id
         self.clock = SandboxClock()
         self.faults = FaultEngine(options.faults)
-        self.store = Store(options.db_path)
+        self.store = Store(salesforce_db_path(options.db_path))
         self.org = Org(options, self.store, self.clock)
         self.queries = QueryEngine(self.org)
         self.guard = Guard(
