@@ -37,11 +37,11 @@ class Moment:
         self.quarter = f"{local.year}Q{(local.month - 1) // 3 + 1}"
 
     def after(self, offset: Duration, clock: str) -> datetime:
-        """`now` plus the offset on `clock` (due times of triggered tasks)."""
+        """`now` plus the offset on `clock`, in the org's zone (due times of triggered tasks)."""
         key = (offset.amount, offset.unit, clock)
         found = self._after.get(key)
         if found is None:
-            found = self.calendar.shift(self.now, offset, clock)
+            found = self.calendar.shift(self.now, offset, clock).astimezone(self.calendar.zone)
             self._after[key] = found
         return found
 

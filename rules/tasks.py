@@ -162,9 +162,8 @@ def occurrence(task: CompiledTask, record: Any, ctx: Context, limit: datetime) -
         if choice is None:
             return None
     if choice.anchor is None and not task.steps and task.every is None:
-        return Occurrence(
-            "", task.subject, ctx.now, 0, ctx.moment.after(choice.offset, choice.clock)
-        )
+        due = ctx.moment.after(choice.offset, choice.clock)
+        return None if due > limit else Occurrence("", task.subject, ctx.now, 0, due)
     anchor = ctx.now if choice.anchor is None else choice.anchor(record, ctx)
     if anchor is None:
         return None
@@ -222,19 +221,14 @@ def decide_task(
         return None
     step = step_name(task, found, ctx)
     key = f"{task.name}:{record.id}:{step}"
-    if task.scheduled and found.due < earliest:
-        return MissedTask(task.name, key, found.due.astimezone(ctx.moment.calendar.zone))
+    zone = ctx.moment.calendar.zone
+    due = found.due if found.due.tzinfo is zone else found.due.astimezone(zone)
+    if task.scheduled and due < earliest:
+        return MissedTask(task.name, key, due)
     priority = task.fixed_priority or next(
         (value for test, value in task.priorities if test(record, ctx)), "Normal"
     )
+    # Positional: this runs once per task made, on the hot path.
     return TaskDecision(
-        rule=task.name,
-        key=key,
-        step=step,
-        subject=found.subject,
-        due=found.due.astimezone(ctx.moment.calendar.zone),
-        priority=priority,
-        assignee=assignee[0],
-        assignee_kind=assignee[1],
-        outreach=task.outreach,
+        task.name, key, step, found.subject, due, priority, *assignee, task.outreach
     )
