@@ -50,20 +50,22 @@ def _add_column(conn: Connection, table: Table, column: Column[object]) -> None:
     )
 
 
-def _v2_resolution_and_record_index(conn: Connection) -> None:
+def _v2_resolution_and_record_indexes(conn: Connection) -> None:
     current = build_metadata(2)
     reviews = current.tables["reviews"]
     _add_column(conn, reviews, reviews.c.resolution)
-    index = next(i for i in current.tables["journal"].indexes if i.name == "ix_journal_record")
-    index.create(conn)
+    for table, name in (("journal", "ix_journal_record"), ("links", "ix_links_system_record")):
+        index = next(i for i in current.tables[table].indexes if i.name == name)
+        index.create(conn)
 
 
 STEPS: tuple[Step, ...] = (
     Step(1, "create every table", _create_v1),
     Step(
         2,
-        "reviews.resolution (how an item was settled); journal index by record for undo",
-        _v2_resolution_and_record_index,
+        "reviews.resolution (how an item was settled); indexes: journal by record (undo), "
+        "links by system and record id alone",
+        _v2_resolution_and_record_indexes,
     ),
 )
 

@@ -93,7 +93,7 @@ def _meta(md: MetaData) -> None:
     )
 
 
-def _entities(md: MetaData) -> None:
+def _entities(md: MetaData, version: int) -> None:
     Table(
         "entities",
         md,
@@ -119,6 +119,11 @@ def _entities(md: MetaData) -> None:
         # One native record per system for each stable id; conversions move the link.
         UniqueConstraint("stable_id", "system", name="uq_links_stable_system"),
     )
+    if version >= 2:
+        # Salesforce ids are unique across objects: a person's Lead, Contact or Person
+        # Account is found by id alone.
+        links = md.tables["links"]
+        Index("ix_links_system_record", links.c.system, links.c.record_id)
     Table(
         "bases",
         md,
@@ -266,7 +271,7 @@ def build_metadata(version: int = SCHEMA_VERSION) -> MetaData:
         raise ValueError(f"no schema version {version}")
     md = MetaData()
     _meta(md)
-    _entities(md)
+    _entities(md, version)
     _runs(md, version)
     _tasks(md, version)
     return md

@@ -196,6 +196,32 @@ class LinksMixin(StoreBase):
                 found.update(dict(rows.all()))
         return found
 
+    def links_for_ids(
+        self, system: str, ids: Sequence[str], objects: Sequence[str] | None = None
+    ) -> dict[str, Link]:
+        """Links of records known by id alone (Salesforce ids are unique across objects).
+
+        Args:
+            system: salesforce or hubspot.
+            ids: native record ids.
+            objects: only links of these objects (pass it for HubSpot, whose ids
+                repeat across object types).
+
+        Returns:
+            record id -> link; unlinked ids are left out.
+        """
+        found: dict[str, Link] = {}
+        with self._read() as conn:
+            for part in chunks(list(dict.fromkeys(ids))):
+                stmt = select(
+                    t.links.c.stable_id, t.links.c.system, t.links.c.object, t.links.c.record_id
+                ).where(t.links.c.system == system, t.links.c.record_id.in_(part))
+                if objects is not None:
+                    stmt = stmt.where(t.links.c.object.in_(list(objects)))
+                for row in conn.execute(stmt):
+                    found[row[3]] = Link(*row)
+        return found
+
     def records_for(self, stable_ids: Sequence[str], system: str) -> dict[str, Link]:
         """The native record each stable id is linked to in `system`; unlinked ones left out."""
         found: dict[str, Link] = {}

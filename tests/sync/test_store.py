@@ -208,3 +208,19 @@ def test_cursor_round_trip_keeps_time_zone(store: StateStore) -> None:
 def test_naive_datetimes_are_refused(store: StateStore) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         store.save_cursor("hubspot", "contacts", Cursor(datetime(2026, 1, 1), "1"))
+
+
+def test_links_for_ids_across_objects(store: StateStore) -> None:
+    lead, contact, company = store.new_entities("person", 2) + store.new_entities("company", 1)
+    store.link(lead, "salesforce", "Lead", "00Q1")
+    store.link(contact, "salesforce", "Contact", "0031")
+    store.link(contact, "hubspot", "contacts", "101")
+    store.link(company, "hubspot", "companies", "101")
+    found = store.links_for_ids("salesforce", ["00Q1", "0031", "0019"])
+    assert found == {
+        "00Q1": Link(lead, "salesforce", "Lead", "00Q1"),
+        "0031": Link(contact, "salesforce", "Contact", "0031"),
+    }
+    assert store.links_for_ids("hubspot", ["101"], objects=["companies"]) == {
+        "101": Link(company, "hubspot", "companies", "101")
+    }
