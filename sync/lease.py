@@ -9,6 +9,9 @@ the lease alone is enough because every holder checks it before it works.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +36,11 @@ class Lease:
 def lease_name(job: str, org_id: str | None, portal_id: str | None) -> str:
     """The lease name of a job for one org/portal pair, e.g. `nightly:00D...:12345`."""
     return f"{job}:{org_id or '-'}:{portal_id or '-'}"
+
+
+def default_holder() -> str:
+    """A holder name unique to this process: host, pid and a random part (pids get reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Leases:

@@ -3,7 +3,22 @@
 One `StateStore` per process, opened on a SQLAlchemy URL. Methods take and return
 plain data (see `sync.store_types`), work in batches (IN lists are chunked, writes
 are executemany), and each call is one transaction: a crash between two calls
-leaves the store as the last finished call left it.
+leaves the store as the last finished call left it; `transaction()` groups calls.
+
+Public API, by area:
+- binding: `bind`, `binding`
+- entities and links: `new_entity(ies)`, `entity_kinds`, `link`, `add_links`, `unlink`,
+  `move_link(s)`, `links_for_records`, `links_for_ids`, `records_for`, `links_of`
+- bases: `bases_for`, `base_values`, `set_bases`, `drop_bases`
+- cursors: `cursor`, `save_cursor`, `clear_cursors`
+- runs and journal: `start_run`, `finish_run`, `runs`, `run`, `journal_planned`,
+  `journal_mark`, `journal_for_run`, `journal_after`, `add_artifact`, `artifacts`
+- tasks and creates: `task_keys_known`, `record_task_intents`, `mark_tasks_created`,
+  `mark_tasks_status`, `open_outreach_tasks(_for)`, `tasks_of_run`, `intent(s)`,
+  `resolve_intent(s)`
+- erasure and review: `add_tombstone`, `is_tombstoned`, `tombstoned_entities`,
+  `tombstones`, `add_review(s)`, `reviews`, `resolve_review`
+- `leases` (`sync.lease.Leases`), `purge` (`sync.retention`), `transaction`
 """
 
 from __future__ import annotations
@@ -173,6 +188,19 @@ class StateStore(LinksMixin, RunsMixin, TasksMixin, ReviewsMixin, StoreBase):
                 )
                 for stable_id, field, value in rows:
                     found.setdefault(stable_id, {})[field] = value
+        return found
+
+    def base_values(self, stable_ids: Sequence[str]) -> list[BaseValue]:
+        """Like `bases_for`, as rows that carry when each value was synced."""
+        found: list[BaseValue] = []
+        with self._read() as conn:
+            for part in chunks(list(dict.fromkeys(stable_ids))):
+                rows = conn.execute(
+                    select(t.bases.c.stable_id, t.bases.c.field, t.bases.c.value, t.bases.c.synced)
+                    .where(t.bases.c.stable_id.in_(part))
+                    .order_by(t.bases.c.stable_id, t.bases.c.field)
+                )
+                found.extend(BaseValue(*row) for row in rows)
         return found
 
     def set_bases(self, rows: Sequence[BaseValue]) -> None:

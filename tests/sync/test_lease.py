@@ -109,3 +109,9 @@ def test_racing_holders_get_exactly_one_lease(url: str) -> None:
         store.close()
     assert len(won) == 1
     assert held is not None and held.holder == won[0]
+
+
+def test_default_holders_differ_within_one_process() -> None:
+    from sync.lease import default_holder
+
+    assert default_holder() != default_holder()

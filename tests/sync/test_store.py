@@ -224,3 +224,13 @@ def test_links_for_ids_across_objects(store: StateStore) -> None:
     assert store.links_for_ids("hubspot", ["101"], objects=["companies"]) == {
         "101": Link(company, "hubspot", "companies", "101")
     }
+
+
+def test_base_values_carry_their_sync_time(store: StateStore) -> None:
+    person = store.new_entity("person")
+    earlier = NOW - timedelta(days=1)
+    store.set_bases([BaseValue(person, "email", "a@b.example", earlier), BaseValue(person, "x", 1)])
+    assert store.base_values([person]) == [
+        BaseValue(person, "email", "a@b.example", earlier),
+        BaseValue(person, "x", 1, NOW),
+    ]

@@ -159,3 +159,13 @@ def test_transaction_rolls_back_every_call_on_error(store: StateStore) -> None:
     assert store.journal_for_run(run_id)[0].state == "planned"
     assert store.bases_for([person]) == {}
     assert store.links_for_records("hubspot", "contacts", ["1"]) == {}
+
+
+def test_a_secret_in_a_summary_is_stored_masked(store: StateStore) -> None:
+    from pydantic import SecretStr
+
+    run_id = store.start_run("nightly")
+    store.finish_run(run_id, "ok", 0, summary={"token": SecretStr("pat-na1-secret")})
+    with store.engine.connect() as conn:
+        raw = conn.exec_driver_sql("SELECT summary FROM runs").scalar()
+    assert "pat-na1-secret" not in str(raw)
