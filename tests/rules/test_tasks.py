@@ -313,3 +313,33 @@ def test_keys_are_deterministic(compiled: Compiled) -> None:
     first = evaluate_lead(compiled, lead(**fields), NOW)
     second = evaluate_lead(compiled, lead(**fields), NOW + timedelta(minutes=30))
     assert [t.key for t in first.tasks] == [t.key for t in second.tasks]
+
+
+def test_cadence_across_dst_end(compiled: Compiled) -> None:
+    now = at("2026-11-02T15:30:00-05:00")
+    decision = evaluate_lead(
+        compiled, lead(stage="contacted", first_outreach_at="2026-10-30T15:00:00-04:00"), now
+    )
+    (task,) = decision.tasks
+    assert task.key == "cadence:00QTEST:day3"
+    assert task.due.isoformat() == "2026-11-02T15:00:00-05:00"
+
+
+@pytest.mark.parametrize(
+    ("created", "now", "due"),
+    [
+        # Friday after closing: Monday opening + 1 h.
+        ("2026-03-13T18:30:00-04:00", "2026-03-16T08:00:00-04:00", "2026-03-16T09:00:00-04:00"),
+        # Friday 17:30: 30 minutes on Friday, 30 on Monday.
+        ("2026-03-13T17:30:00-04:00", "2026-03-16T08:00:00-04:00", "2026-03-16T08:30:00-04:00"),
+        # Thursday 2 July 17:30; Friday 3 July 2026 is the observed Independence Day.
+        ("2026-07-02T17:30:00-04:00", "2026-07-06T08:00:00-04:00", "2026-07-06T08:30:00-04:00"),
+        # Sunday: Monday opening + 1 h.
+        ("2026-03-15T11:00:00-04:00", "2026-03-15T12:00:00-04:00", "2026-03-16T09:00:00-04:00"),
+    ],
+)
+def test_first_response_business_hour_rolls_over_weekends_and_holidays(
+    compiled: Compiled, created: str, now: str, due: str
+) -> None:
+    decision = evaluate_lead(compiled, lead(stage="new", created_at=created), at(now))
+    assert decision.tasks[0].due == at(due)
