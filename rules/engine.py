@@ -16,10 +16,11 @@ batch with one `now` for speed; do not share one Compiled across threads.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Compiled", "compile_rules", "evaluate_lead", "evaluate_opportunity"]
+__all__ = ["Compiled", "compile_rules", "evaluate_lead", "evaluate_leads", "evaluate_opportunity"]
 
 from rules.compiler import Compiled, compile_rules
 from rules.conditions import Context
@@ -118,6 +119,14 @@ def evaluate_lead(
         deferral_note=compiled.deferral_note if defer else None,
         now=now,
     )
+
+
+def evaluate_leads(
+    compiled: Compiled, leads: Iterable[CanonicalLead], now: datetime
+) -> Iterator[LeadDecision]:
+    """Evaluate many leads at one `now`, lazily and in order (owners taken as usable when set)."""
+    for lead in leads:
+        yield evaluate_lead(compiled, lead, now)
 
 
 def evaluate_opportunity(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.decisions import LeadDecision, TaskDecision
+from rules.decisions import LeadDecision, OpportunityDecision, TaskDecision
 
 BREAKDOWN_LIMIT = 255  # a Salesforce Text(255) / HubSpot single-line field
 
@@ -37,8 +37,26 @@ def _task_line(task: TaskDecision) -> str:
     return f"  - {task.subject} ({task.priority}, due {due}, to {who}){tag}  key {task.key}"
 
 
-def explain(decision: LeadDecision) -> str:
-    """A readable account of one lead's decisions: score and why, stage, owner, tasks."""
+def _stage_and_tasks(decision: LeadDecision | OpportunityDecision) -> list[str]:
+    stage = decision.stage
+    if decision.stage_unmapped:
+        lines = [f"Stage: '{stage.from_}' maps to no SOP stage; left as it is"]
+    elif stage.moved:
+        lines = [f"Stage: {stage.from_} -> {stage.to} ({stage.reason})"]
+    else:
+        lines = [f"Stage: stays {stage.from_}"]
+    lines.append("Tasks:" if decision.tasks else "Tasks: none due")
+    lines += [_task_line(t) for t in decision.tasks]
+    for missed in decision.missed:
+        due = missed.due.strftime("%Y-%m-%d %H:%M %Z")
+        lines.append(f"Missed (due {due}, past the maximum lateness): {missed.key}")
+    return lines
+
+
+def explain(decision: LeadDecision | OpportunityDecision) -> str:
+    """A readable account of one record's decisions: score and why, stage, owner, tasks."""
+    if isinstance(decision, OpportunityDecision):
+        return "\n".join([f"Opportunity {decision.record_id}", *_stage_and_tasks(decision)])
     lines = [
         f"Lead {decision.record_id}: score {decision.score} ({decision.temperature}, "
         f"Salesforce rating {decision.salesforce_rating})"
@@ -46,21 +64,10 @@ def explain(decision: LeadDecision) -> str:
     lines += [f"  {e.criterion:<24} {_signed(e.points):>4}" for e in decision.breakdown]
     if not decision.breakdown:
         lines.append("  no scoring criterion met")
-    stage = decision.stage
-    if decision.stage_unmapped:
-        lines.append(f"Stage: '{stage.from_}' maps to no SOP stage; left as it is")
-    elif stage.moved:
-        lines.append(f"Stage: {stage.from_} -> {stage.to} ({stage.reason})")
-    else:
-        lines.append(f"Stage: stays {stage.from_}")
     if decision.routing is not None:
         r = decision.routing
         lines.append(f"Owner: none usable; routed to {r.owner_email} ({r.team} team, {r.rule})")
-    lines.append("Tasks:" if decision.tasks else "Tasks: none due")
-    lines += [_task_line(t) for t in decision.tasks]
-    for missed in decision.missed:
-        due = missed.due.strftime("%Y-%m-%d %H:%M %Z")
-        lines.append(f"Missed (due {due}, past the maximum lateness): {missed.key}")
+    lines += _stage_and_tasks(decision)
     if decision.defer_outreach:
         lines.append("Opted out: no outreach tasks; open outreach tasks are deferred")
     return "\n".join(lines)

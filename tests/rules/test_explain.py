@@ -76,3 +76,17 @@ def test_decision_to_dict_shape(compiled: Compiled) -> None:
     assert list(data) == ["id", "score", "temperature", "breakdown", "stage", "tasks"]
     assert data["stage"] == {"from": "engaged", "to": "engaged", "reason": None}
     assert set(data["tasks"][0]) == {"rule", "key", "subject", "due", "priority", "assignee"}
+
+
+def test_explain_opportunity(compiled: Compiled) -> None:
+    from rules.engine import evaluate_opportunity
+    from tests.rules.conftest import opportunity
+
+    decision = evaluate_opportunity(
+        compiled,
+        opportunity(stage="proposal", stage_changed_at="2026-02-01T09:00:00-05:00"),
+        NOW,
+    )
+    text = explain(decision)
+    assert text.startswith("Opportunity 006TEST\nStage: stays proposal")
+    assert "Update opportunity stage" in text and "stale_opportunity:006TEST:proposal" in text

@@ -63,3 +63,10 @@ def test_unusable_owner_routes_and_tasks_follow(compiled: Compiled) -> None:
     assert decision.routing is not None
     (task,) = decision.tasks
     assert (task.assignee, task.assignee_kind) == (decision.routing.owner_email, "email")
+
+
+def test_evaluate_leads_keeps_order(compiled: Compiled) -> None:
+    from rules.engine import evaluate_leads
+
+    ids = [f"00QORDER{i}" for i in range(5)]
+    assert [d.record_id for d in evaluate_leads(compiled, [lead(id=i) for i in ids], NOW)] == ids
