@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from simple_salesforce import Salesforce
 
 from integrations import sf_schema, sf_writes, soql
-from integrations.accounting import BudgetGuard, Meter
+from integrations.accounting import Meter
 from integrations.base import (
     ApiUsage,
     Cursor,
@@ -31,10 +31,10 @@ from integrations.base import (
     WriteResult,
     WriteRow,
 )
-from integrations.errors import AuthError, CrmError, FatalError, RetryableError
+from integrations.errors import AuthError, CrmError, FatalError
 from integrations.retry import DEFAULT_ATTEMPTS, Sleep, retrying
 from integrations.sf_auth import Login
-from integrations.sf_http import API_VERSION, SYSTEM, MeteredSession, sort_error
+from integrations.sf_http import API_VERSION, SYSTEM, MeteredSession, sorted_call
 from integrations.sf_records import TIME_FIELD, parse_sf_datetime, record_from
 
 PAGE_SIZE = 2000
@@ -44,8 +44,6 @@ MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 QUERY_HEADERS = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 LOCATOR_GONE = "INVALID_QUERY_LOCATOR"
 LOCK_PAUSE = 0.5
-# Safe to repeat a non-idempotent create after these: the server did not process it.
-NOT_APPLIED_STATUSES = frozenset({429, 503})
 T = TypeVar("T")
 
 
@@ -83,11 +81,6 @@ class SalesforceConnector:
             session_id, instance_url = self._call(lambda: login(self.session))
         self.sf = self._sdk(instance_url, session_id)
 
-    @classmethod
-    def with_budget_share(cls, share: float, **kwargs: Any) -> SalesforceConnector:
-        """A connector whose run may use `share` of the org's remaining daily calls."""
-        return cls(meter=Meter(SYSTEM, guard=BudgetGuard(share=share)), **kwargs)
-
     def _sdk(self, instance: str, session_id: str) -> Salesforce:
         url = instance if "://" in instance else f"https://{instance}"
         return Salesforce(
@@ -103,24 +96,7 @@ class SalesforceConnector:
         """One logical call: errors sorted, a renewable session renewed once, retries."""
 
         def attempt() -> T:
-            try:
-                return function()
-            except Exception as exc:
-                error = sort_error(exc, renewable=self._login is not None)
-                if error is None:
-                    raise
-                if (
-                    not repeatable
-                    and isinstance(error, RetryableError)
-                    and error.status not in NOT_APPLIED_STATUSES
-                ):
-                    raise FatalError(
-                        SYSTEM,
-                        error.status,
-                        "OUTCOME_UNKNOWN",
-                        f"a create may have been applied, not repeated ({error.message})",
-                    ) from exc
-                raise error from exc
+            return sorted_call(function, self._login is not None, repeatable)
 
         def renewing() -> T:
             try:

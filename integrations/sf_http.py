@@ -9,8 +9,9 @@ turns whatever simple-salesforce or requests raised into our own error set.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -33,6 +34,11 @@ _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
 # The daily org limit says "TotalRequests"; this one is about concurrency and passes.
 CONCURRENCY_LIMIT = "ConcurrentPerOrgLongTxn"
+NOT_CONNECTED = "CONNECT_FAILED"
+# After these the server surely did not apply the request: a create may be sent again.
+NOT_APPLIED_STATUSES = frozenset({429, 503})
+NOT_APPLIED_CODES = frozenset({LIMIT_CODE, NOT_CONNECTED})
+T = TypeVar("T")
 
 
 class MeteredSession(requests.Session):
@@ -103,11 +109,14 @@ def sort_error(error: BaseException, renewable: bool = False) -> CrmError | None
     if isinstance(error, requests.Timeout):
         return RetryableError(SYSTEM, None, "TIMEOUT", "no answer within the client timeout")
     if isinstance(error, requests.ConnectionError):
-        return RetryableError(SYSTEM, None, "CONNECTION", f"connection failed: {error}")
+        # Refused before anything was sent, or cut off after: only the first is surely unapplied.
+        refused = "NewConnectionError" in repr(error) or "Connection refused" in str(error)
+        kind = NOT_CONNECTED if refused else "CONNECTION"
+        return RetryableError(SYSTEM, None, kind, f"connection failed: {error}")
     if type(error).__name__ == "SalesforceAuthenticationFailed":
-        code = getattr(error, "code", None)
+        login_code = getattr(error, "code", None)
         return AuthError(
-            SYSTEM, 401, str(code) if code else None, str(getattr(error, "message", ""))
+            SYSTEM, 401, str(login_code) if login_code else None, str(getattr(error, "message", ""))
         )
     status = getattr(error, "status", None)
     if not isinstance(status, int):
@@ -129,3 +138,33 @@ def _by_status(
         return FatalError(SYSTEM, status, code, message)
     retry_after = parse_retry_after(headers.get("Retry-After")) if headers else None
     return from_status(SYSTEM, status, code, message, retry_after)
+
+
+def sorted_call(function: Callable[[], T], renewable: bool, repeatable: bool) -> T:
+    """Make one attempt, raising our error for whatever the SDK or requests raised.
+
+    Args:
+        function: one SDK call.
+        renewable: whether the auth flow can renew an expired session.
+        repeatable: False for a create that would duplicate if repeated after being
+            applied: a transient error that may have been applied becomes OUTCOME_UNKNOWN
+            (fatal) instead of being retried.
+    """
+    try:
+        return function()
+    except Exception as exc:
+        error = sort_error(exc, renewable=renewable)
+        if error is None:
+            raise
+        if not repeatable and isinstance(error, RetryableError) and not _surely_unapplied(error):
+            raise FatalError(
+                SYSTEM,
+                error.status,
+                "OUTCOME_UNKNOWN",
+                f"a create may have been applied, not repeated ({error.message})",
+            ) from exc
+        raise error from exc
+
+
+def _surely_unapplied(error: RetryableError) -> bool:
+    return error.status in NOT_APPLIED_STATUSES or error.code in NOT_APPLIED_CODES

@@ -147,7 +147,7 @@ def test_doctor_exit_3_when_a_crm_cannot_be_reached(monkeypatch: pytest.MonkeyPa
     code, findings = doctor_json("--crm", "salesforce")
     assert code == 3
     (problem,) = errors(findings)
-    assert problem.startswith("salesforce: cannot reach salesforce (salesforce CONNECTION:")
+    assert problem.startswith("salesforce: cannot reach salesforce (salesforce CONNECT_FAILED:")
     assert problem.endswith("-> check the instance URL / host, the network and CRMOPS_CA_BUNDLE")
 
 
