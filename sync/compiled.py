@@ -7,23 +7,35 @@ label, owners, reference lookups); `ObjectConverter.to_canonical / to_native`;
 
 Native records' associations appear as fields named `associations.<object>` (a list of
 ids, or one id); `ObjectConverter.associations` lists them so writers keep them apart.
+`ConversionProblem` and `ObjectConverter` live in `sync.converter` (re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from sync.convert import CODECS, Codec, ConversionError, picklist_codec, value_table
+from sync.convert import CODECS, Codec
+from sync.converter import ConversionProblem, FieldIO, ObjectConverter
 from sync.diff import FieldRule
 from sync.fieldcodecs import owner_codec, reference_codec, stage_reader, stage_writer
 from sync.mapping import SIDES, FieldMap, PairSpec, Side
 from sync.mapping import Mapping as MappingFile
 from sync.mapping_checks import native_by_object
+from sync.picklists import picklist_codec, value_table
+
+__all__ = [
+    "CompileContext",
+    "CompiledMapping",
+    "ConversionProblem",
+    "ObjectConverter",
+    "References",
+    "compile_mapping",
+    "stage_values_from_rules",
+]
 
 StageValues = Mapping[str, Mapping[str, Mapping[str, Mapping[str, str]]]]
-ASSOCIATION_PREFIX = "associations."
 
 
 class References(Protocol):
@@ -56,129 +68,6 @@ class CompileContext:
     owners: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     owner_values: Literal["email", "native"] = "email"
     references: References | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ConversionProblem:
-    """A value that could not be converted; the field is left out of the result."""
-
-    field: str
-    system: str
-    object: str
-    value: Any
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class _FieldIO:
-    name: str
-    natives: tuple[str, ...]
-    read: Callable[[Mapping[str, Any]], Any]
-    write: Callable[[Any], dict[str, Any]]
-    writable: bool
-    value_reader: Callable[[Any], Any] | None = None  # single-field fast path
-
-
-@dataclass(frozen=True)
-class ObjectConverter:
-    """Converters for one object (or variant, e.g. PersonAccount) of one side of a pair."""
-
-    pair: str
-    system: Side
-    variant: str
-    api_object: str
-    fields: tuple[_FieldIO, ...]
-    derived: tuple[tuple[str, tuple[str, ...]], ...]
-    when: Mapping[str, Any]
-    read_only_when: Mapping[str, Any]
-    create_defaults: Mapping[str, Any]
-    read_fields: tuple[str, ...]
-    identity: Mapping[str, str] = field(default_factory=dict)  # role -> native name
-
-    @property
-    def carried(self) -> frozenset[str]:
-        """Canonical fields this object carries."""
-        return frozenset(f.name for f in self.fields)
-
-    @property
-    def writable(self) -> frozenset[str]:
-        """Canonical fields that may be written to this object."""
-        return frozenset(f.name for f in self.fields if f.writable)
-
-    @property
-    def associations(self) -> frozenset[str]:
-        """Native names that are associations, not properties."""
-        return frozenset(
-            n for f in self.fields for n in f.natives if n.startswith(ASSOCIATION_PREFIX)
-        )
-
-    def selects(self, native: Mapping[str, Any]) -> bool:
-        """Whether a native record of `api_object` belongs to this variant."""
-        return _matches(native, self.when)
-
-    def is_read_only(self, native: Mapping[str, Any]) -> bool:
-        """A record crmops reads but never writes (e.g. a converted lead)."""
-        return bool(self.read_only_when) and _matches(native, self.read_only_when)
-
-    def to_canonical(
-        self, native: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], list[ConversionProblem]]:
-        """Canonical values of a native record; fields that fail are left out and reported."""
-        values: dict[str, Any] = {}
-        problems: list[ConversionProblem] = []
-        get = native.get
-        for io in self.fields:
-            try:
-                reader = io.value_reader
-                values[io.name] = reader(get(io.natives[0])) if reader else io.read(native)
-            except ConversionError as exc:
-                raw = [native.get(n) for n in io.natives]
-                problems.append(
-                    ConversionProblem(
-                        io.name,
-                        self.system,
-                        self.variant,
-                        raw[0] if len(raw) == 1 else raw,
-                        str(exc),
-                    )
-                )
-        for name, sources in self.derived:
-            flags = [values.get(s) for s in sources]
-            values[name] = any(flags)
-        return values, problems
-
-    def to_native(
-        self, values: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], list[ConversionProblem]]:
-        """Native field values for canonical ones (unknown and read-only fields are refused)."""
-        native: dict[str, Any] = {}
-        problems: list[ConversionProblem] = []
-        by_name = {io.name: io for io in self.fields}
-        for name, value in values.items():
-            io = by_name.get(name)
-            if io is None or not io.writable:
-                reason = "not carried by" if io is None else "read only on"
-                problems.append(
-                    ConversionProblem(
-                        name, self.system, self.variant, value, f"{reason} {self.variant}"
-                    )
-                )
-                continue
-            try:
-                native.update(io.write(value))
-            except ConversionError as exc:
-                problems.append(ConversionProblem(name, self.system, self.variant, value, str(exc)))
-        return native, problems
-
-
-def _matches(native: Mapping[str, Any], when: Mapping[str, Any]) -> bool:
-    for key, want in when.items():
-        have = native.get(key)
-        if isinstance(want, bool):
-            have = bool(have) if not isinstance(have, str) else have.lower() == "true"
-        if have != want:
-            return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -279,7 +168,7 @@ def _object_converter(
     side_spec = getattr(pair, side)
     obj = side_spec.objects[variant]
     objects = list(side_spec.objects)
-    ios: list[_FieldIO] = []
+    ios: list[FieldIO] = []
     derived: list[tuple[str, tuple[str, ...]]] = []
     for name, spec in pair.fields.items():
         if spec.derive_any_of is not None:
@@ -319,25 +208,45 @@ def _field_io(
     codec: Codec | None,
     ctx: CompileContext,
     writable: bool,
-) -> _FieldIO:
+) -> FieldIO:
     if spec.type == "stage":
         kind = (spec.values_from or "rules.lead").split(".", 1)[1]
         table = ctx.stage_values.get(side, {}).get(kind, {})
         ids = ctx.deal_stage_ids if spec.labels_to_ids == side else None
-        return _FieldIO(
+        choices = {
+            f: tuple(dict.fromkeys(v[f] for v in table.values() if f in v))
+            for f in natives
+            if ids is None or f != natives[0]
+        }
+        return FieldIO(
             name,
             natives,
             stage_reader(table, natives, ids),
             stage_writer(table, natives, ids),
             writable,
+            choices=choices,
         )
     assert codec is not None, f"no codec for type {spec.type}"
     native, read, write = natives[0], codec.read[side], codec.write[side]
-    return _FieldIO(
+    return FieldIO(
         name,
         natives,
         lambda record: read(record.get(native)),
         lambda value: {native: write(value)},
         writable,
         read,
+        {native: codec.choices[side]} if codec.choices else None,
     )
+
+
+def stage_values_from_rules(rules: Any) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+    """The stage table of a loaded rules file (`rules.schema.RulesFile.stage_values`).
+
+    Returns:
+        system -> `lead` / `opportunity` -> canonical stage -> {native field: value}, the
+        shape `CompileContext.stage_values` takes.
+    """
+    return {
+        system: {"lead": dict(crm.lead), "opportunity": dict(crm.opportunity)}
+        for system, crm in rules.stage_values.items()
+    }

@@ -4,14 +4,13 @@ Canonical values compare equal when they mean the same thing: datetimes are awar
 UTC truncated to milliseconds, dates are `date`, numbers `float`, integers `int`,
 booleans `bool`, blanks `None`, emails lower-case, multi-selects a sorted `;` string.
 A value that cannot be read or written raises `ConversionError`; nothing is guessed.
-`CODECS[type]` holds the plain types; picklists are built by `picklist_codec`.
+`CODECS[type]` holds the plain types; picklists are built by `sync.picklists`.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,7 +21,6 @@ Reader = Callable[[Any], Any]
 Writer = Callable[[Any], Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SALESFORCE_DATETIME = "%Y-%m-%dT%H:%M:%S"
-_SEPARATORS = re.compile(r"[\s_\-]+")
 
 
 class ConversionError(ValueError):
@@ -36,6 +34,7 @@ class Codec:
     read: Mapping[Side, Reader]
     write: Mapping[Side, Writer]
     canon: Reader
+    choices: Mapping[Side, tuple[str, ...]] | None = None  # picklists: the native values written
 
 
 def is_blank(value: Any) -> bool:
@@ -47,7 +46,8 @@ def is_blank(value: Any) -> bool:
     return isinstance(value, list | tuple) and not value
 
 
-def _text(value: Any) -> str | None:
+def read_text(value: Any) -> str | None:
+    """Text without surrounding spaces; blank is None."""
     if value is None:
         return None
     if type(value) is str:
@@ -59,16 +59,17 @@ def _text(value: Any) -> str | None:
     return str(value).strip()
 
 
-def _email(value: Any) -> str | None:
+def read_email(value: Any) -> str | None:
+    """An email trimmed and lower-cased (how both CRMs compare them); blank is None."""
     if type(value) is str:
         return value.strip().lower() or None
-    text = _text(value)
+    text = read_text(value)
     return text.lower() if text else None
 
 
 def domain_of(value: Any) -> str | None:
     """The bare host of a URL or domain: no scheme, `www.`, port, path; lower-case."""
-    text = _email(value)
+    text = read_email(value)
     if not text:
         return None
     host = text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].strip(".")
@@ -213,7 +214,7 @@ def _write_date(value: Any) -> str | None:
     return value.isoformat()
 
 
-def _hubspot(writer: Writer) -> Writer:
+def hubspot_writer(writer: Writer) -> Writer:
     """HubSpot properties are strings; an empty string clears one."""
 
     def write(value: Any) -> Any:
@@ -229,125 +230,20 @@ def _same(value: Any) -> Any:
 def _codec(read: Reader, sf_write: Writer = _same, hs_write: Writer | None = None) -> Codec:
     return Codec(
         read={"salesforce": read, "hubspot": read},
-        write={"salesforce": sf_write, "hubspot": hs_write or _hubspot(str)},
+        write={"salesforce": sf_write, "hubspot": hs_write or hubspot_writer(str)},
         canon=read,
     )
 
 
 CODECS: dict[str, Codec] = {
-    "string": _codec(_text),
-    "email": _codec(_email),
-    "phone": _codec(_text),
-    "url": _codec(_text),
+    "string": _codec(read_text),
+    "email": _codec(read_email),
+    "phone": _codec(read_text),
+    "url": _codec(read_text),
     "domain": _codec(domain_of),
-    "number": _codec(_number, _same, _hubspot(_number_text)),
-    "integer": _codec(_integer, _same, _hubspot(_number_text)),
-    "boolean": _codec(_boolean, _same, _hubspot(lambda v: "true" if v else "false")),
-    "date": _codec(_date, _write_date, _hubspot(_write_date)),
+    "number": _codec(_number, _same, hubspot_writer(_number_text)),
+    "integer": _codec(_integer, _same, hubspot_writer(_number_text)),
+    "boolean": _codec(_boolean, _same, hubspot_writer(lambda v: "true" if v else "false")),
+    "date": _codec(_date, _write_date, hubspot_writer(_write_date)),
     "datetime": _codec(_datetime, write_salesforce_datetime, write_hubspot_datetime),
 }
-
-
-def value_key(text: str) -> str:
-    """Picklist key: case-insensitive, `_`, `-` and spaces alike (REAL_ESTATE = Real Estate)."""
-    return _SEPARATORS.sub(" ", text).strip().lower()
-
-
-def styled(value: str, style: str) -> str:
-    """A canonical picklist value spelled in a side's style."""
-    if style == "upper_snake":
-        return _SEPARATORS.sub("_", value.strip()).upper()
-    if style == "lower_snake":
-        return _SEPARATORS.sub("_", value.strip()).lower()
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class ValueTable:
-    """A picklist's canonical values and each side's native spelling of them."""
-
-    canonical: tuple[str, ...]
-    native: Mapping[Side, Mapping[str, str]]  # side -> canonical -> native
-
-    def reader(self, side: Side) -> Reader:
-        """Native -> canonical: exact native value, else by `value_key`; unmapped is an error."""
-        exact = {native: canonical for canonical, native in self.native[side].items()}
-        loose = {value_key(c): c for c in self.canonical}
-        loose.update({value_key(n): c for n, c in exact.items()})
-
-        def read(value: Any) -> str | None:
-            text = _text(value)
-            if text is None:
-                return None
-            found = exact.get(text) or loose.get(value_key(text))
-            if found is None:
-                raise ConversionError(f"unmapped {side} value {text!r}")
-            return found
-
-        return read
-
-    def writer(self, side: Side) -> Writer:
-        """Canonical -> native; a value outside the table is an error, not junk written."""
-        table = self.native[side]
-
-        def write(value: Any) -> str | None:
-            if value is None:
-                return None
-            native = table.get(value)
-            if native is None:
-                raise ConversionError(f"no {side} value for {value!r}")
-            return native
-
-        return write
-
-
-def value_table(
-    canonical: Iterable[str],
-    overrides: Mapping[str, Mapping[str, str] | None],
-    styles: Mapping[Side, str],
-) -> ValueTable:
-    """Build a table from canonical values, per-value overrides and per-side styles."""
-    values = tuple(dict.fromkeys([*canonical, *overrides]))
-    native: dict[Side, dict[str, str]] = {}
-    for side in ("salesforce", "hubspot"):
-        style = styles.get(side, "same")
-        native[side] = {
-            value: (overrides.get(value) or {}).get(side) or styled(value, style)
-            for value in values
-        }
-    return ValueTable(values, native)
-
-
-def picklist_codec(table: ValueTable, multi: bool) -> Codec:
-    """A codec for a picklist, or for a `;` multi-select (canonical: sorted, `;`-joined)."""
-    if not multi:
-        readers = {s: table.reader(s) for s in ("salesforce", "hubspot")}  # type: ignore[misc]
-        writers = {s: table.writer(s) for s in ("salesforce", "hubspot")}  # type: ignore[misc]
-        writers["hubspot"] = _hubspot(writers["hubspot"])
-        return Codec(readers, writers, readers["salesforce"])  # type: ignore[arg-type]
-    return Codec(
-        {s: _multi_reader(table.reader(s)) for s in ("salesforce", "hubspot")},  # type: ignore[misc]
-        {
-            "salesforce": _multi_writer(table.writer("salesforce")),
-            "hubspot": _hubspot(_multi_writer(table.writer("hubspot"))),
-        },
-        _multi_reader(table.reader("salesforce")),
-    )
-
-
-def _multi_reader(read_one: Reader) -> Reader:
-    def read(value: Any) -> str | None:
-        parts = value if isinstance(value, list | tuple) else str(value or "").split(";")
-        items = sorted({read_one(p) for p in parts if not is_blank(p)})
-        return ";".join(items) or None
-
-    return read
-
-
-def _multi_writer(write_one: Writer) -> Writer:
-    def write(value: Any) -> str | None:
-        if value is None:
-            return None
-        return ";".join(write_one(p) for p in str(value).split(";") if p)
-
-    return write

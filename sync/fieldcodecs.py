@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from sync.convert import Codec, ConversionError, _email, _text, is_blank
+from sync.convert import Codec, ConversionError, is_blank, read_email, read_text
 from sync.mapping import Side
 
 
@@ -22,7 +22,9 @@ def owner_codec(owners: Mapping[str, Mapping[str, str]], mode: str) -> Codec:
     """
     if mode == "native":
         return Codec(
-            {"salesforce": _text, "hubspot": _text}, {"salesforce": _text, "hubspot": _text}, _text
+            {"salesforce": read_text, "hubspot": read_text},
+            {"salesforce": read_text, "hubspot": read_text},
+            read_text,
         )
     emails = {
         side: {str(k): v.strip().lower() for k, v in owners.get(side, {}).items()}
@@ -34,7 +36,7 @@ def owner_codec(owners: Mapping[str, Mapping[str, str]], mode: str) -> Codec:
 
     def reader(side: str) -> Callable[[Any], Any]:
         def read(value: Any) -> str | None:
-            text = _text(value)
+            text = read_text(value)
             if text is None:
                 return None
             email = emails[side].get(text)
@@ -58,7 +60,7 @@ def owner_codec(owners: Mapping[str, Mapping[str, str]], mode: str) -> Codec:
     return Codec(
         {"salesforce": reader("salesforce"), "hubspot": reader("hubspot")},
         {"salesforce": writer("salesforce"), "hubspot": writer("hubspot")},
-        _email,
+        read_email,
     )
 
 
@@ -95,7 +97,7 @@ def reference_codec(refs: _Refs | None, target: str) -> Codec:
     return Codec(
         {"salesforce": reader("salesforce"), "hubspot": reader("hubspot")},
         {"salesforce": writer("salesforce"), "hubspot": writer("hubspot")},
-        _text,
+        read_text,
     )
 
 
@@ -117,7 +119,7 @@ def stage_reader(
     first = natives[0]
 
     def read(record: Mapping[str, Any]) -> str | None:
-        got = {n: _text(record.get(n)) for n in natives}
+        got = {n: read_text(record.get(n)) for n in natives}
         if labels is not None and got[first] is not None:
             label = labels.get(got[first])  # type: ignore[arg-type]
             if label is None:

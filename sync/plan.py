@@ -17,8 +17,8 @@ from typing import Any
 from rich.table import Table
 
 from integrations.base import TaskSpec
+from sync.candidates import LinkMove, ReviewItem
 from sync.diff import FieldChange
-from sync.identity import LinkMove, ReviewItem
 from sync.plancodec import decode_items, encode_value, parse_moment
 
 PLAN_FORMAT = 1

@@ -49,8 +49,8 @@ def decode_value(value: Any) -> Any:
 
 def _builders() -> dict[str, Callable[[dict[str, Any]], Any]]:
     from integrations.base import TaskSpec
+    from sync.candidates import LinkMove, ReviewItem
     from sync.diff import FieldChange
-    from sync.identity import LinkMove, ReviewItem
     from sync.plan import Association, Create, Link, TaskWrite, Update
 
     def update(d: dict[str, Any]) -> Update:

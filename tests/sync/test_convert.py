@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from sync.convert import CODECS, ConversionError, picklist_codec, value_table
+from sync.convert import CODECS, ConversionError
+from sync.picklists import picklist_codec, value_table
 from tests.sync.mapping_support import compiled
 
 SF_DT = "2026-03-10T18:00:00.000+0000"
