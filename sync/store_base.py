@@ -53,10 +53,16 @@ class StoreBase:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """One transaction (or the open `transaction()`): all inside commits together."""
+        """One transaction (or the open `transaction()`): all inside commits together.
+
+        Inside `transaction()` a call runs in a savepoint, so a call that fails
+        (a refused link, say) leaves nothing half-written even if the caller
+        catches the error and goes on.
+        """
         joined = getattr(self._local, "conn", None)
         if joined is not None:
-            yield joined
+            with joined.begin_nested():
+                yield joined
             return
         with self._engine.begin() as conn:
             yield conn

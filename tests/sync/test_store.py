@@ -32,12 +32,15 @@ def _mode(path: Path) -> int:
 def test_default_url_creates_owner_only_folder_and_file(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        with StateStore():
-            pass
+        with StateStore() as store:
+            store.new_entity("person")  # a write, so the WAL files exist
+            files = sorted(p.name for p in (tmp_path / ".crmops").iterdir())
+            modes = {p.name: _mode(p) for p in (tmp_path / ".crmops").iterdir()}
     finally:
         os.umask(old)
     assert _mode(tmp_path / ".crmops") == 0o700
-    assert _mode(tmp_path / ".crmops" / "state.db") == 0o600
+    assert "state.db" in files and "state.db-wal" in files
+    assert set(modes.values()) == {0o600}
 
 
 def test_existing_world_readable_file_is_tightened(tmp_path: Path) -> None:

@@ -169,3 +169,20 @@ def test_a_secret_in_a_summary_is_stored_masked(store: StateStore) -> None:
     with store.engine.connect() as conn:
         raw = conn.exec_driver_sql("SELECT summary FROM runs").scalar()
     assert "pat-na1-secret" not in str(raw)
+
+
+def test_a_failed_call_inside_a_transaction_leaves_no_half_batch(store: StateStore) -> None:
+    from sync.store_types import Link, LinkConflict
+
+    known, other = store.new_entities("person", 2)
+    with store.transaction():
+        store.link(other, "hubspot", "contacts", "fine")
+        with pytest.raises(LinkConflict):
+            # the second row names no entity: the database refuses it after the first went in
+            store.add_links(
+                [
+                    Link(known, "hubspot", "contacts", "new"),
+                    Link("f" * 32, "hubspot", "contacts", "x"),
+                ]
+            )
+    assert store.links_for_records("hubspot", "contacts", ["fine", "new", "x"]) == {"fine": other}
