@@ -155,7 +155,7 @@ def check_writable(
                     )
                 )
     if not findings:
-        findings.append(ok(system, "permission", "every field crmops writes is editable"))
+        findings.append(ok(system, "permission", "no field crmops writes is read-only"))
     return findings
 
 
