@@ -237,3 +237,19 @@ def test_base_values_carry_their_sync_time(store: StateStore) -> None:
         BaseValue(person, "email", "a@b.example", earlier),
         BaseValue(person, "x", 1, NOW),
     ]
+
+
+def test_links_of_one_object_in_record_order(store: StateStore) -> None:
+    a, b = store.new_entities("company", 2)
+    store.add_links([Link(b, "hubspot", "companies", "9"), Link(a, "hubspot", "companies", "10")])
+    assert [link.stable_id for link in store.links_of("hubspot", "companies")] == [a, b]
+
+
+def test_sqlite_path_only_for_files(tmp_path: Path) -> None:
+    from sync.database import sqlite_path
+
+    assert sqlite_path("sqlite:///.crmops/state.db") == Path(".crmops/state.db")
+    assert sqlite_path("sqlite://") is None
+    assert sqlite_path("postgresql+psycopg://crm:pw@db/state") is None
+    with StateStore(f"sqlite:///{tmp_path / 'x.db'}") as store:
+        assert store.url == f"sqlite:///{tmp_path / 'x.db'}"
