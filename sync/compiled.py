@@ -77,6 +77,9 @@ class CompiledMapping:
     mapping: MappingFile
     converters: Mapping[tuple[str, str], ObjectConverter]
     field_rules: Mapping[str, Mapping[str, FieldRule]]
+    _pair_rules: dict[tuple[str, str], dict[str, FieldRule]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def converter(self, system: Side, variant: str) -> ObjectConverter:
         """The converter of one object variant (KeyError when the mapping has none)."""
@@ -92,7 +95,13 @@ class CompiledMapping:
         return None
 
     def rules(self, salesforce: ObjectConverter, hubspot: ObjectConverter) -> dict[str, FieldRule]:
-        """Field rules for a linked pair of objects: fields both carry, writable per side."""
+        """Field rules for a linked pair of objects: fields both carry, writable per side.
+
+        Computed once per pair of variants (e.g. Lead <-> contacts) and reused.
+        """
+        cached = self._pair_rules.get((salesforce.variant, hubspot.variant))
+        if cached is not None:
+            return cached
         rules: dict[str, FieldRule] = {}
         for name, rule in self.field_rules[salesforce.pair].items():
             if name not in salesforce.carried or name not in hubspot.carried:
@@ -103,7 +112,30 @@ class CompiledMapping:
                 if name in conv.writable
             }
             rules[name] = rule.restricted(frozenset(allowed))
+        self._pair_rules[(salesforce.variant, hubspot.variant)] = rules
         return rules
+
+    def create_target(self, source: ObjectConverter) -> ObjectConverter | None:
+        """What a record found only on `source`'s side is created as on the other side."""
+        other: Side = "hubspot" if source.system == "salesforce" else "salesforce"
+        create_as = getattr(self.mapping.pairs[source.pair], other).create_as
+        return self.converters[(other, create_as)] if create_as else None
+
+    def create_values(
+        self, source: ObjectConverter, target: ObjectConverter, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Canonical values for creating `target` from a `source` record.
+
+        The source's non-blank values of the fields both objects carry and the target
+        may be written; crmops's own key (`identity.other_id`) is the caller's to add.
+        """
+        pair = (source, target) if source.system == "salesforce" else (target, source)
+        rules = self.rules(*pair)
+        return {
+            name: value
+            for name, value in values.items()
+            if name in rules and target.system in rules[name].writable and value not in (None, "")
+        }
 
 
 def compile_mapping(mapping: MappingFile, context: CompileContext | None = None) -> CompiledMapping:
@@ -211,7 +243,7 @@ def _field_io(
 ) -> FieldIO:
     if spec.type == "stage":
         kind = (spec.values_from or "rules.lead").split(".", 1)[1]
-        table = ctx.stage_values.get(side, {}).get(kind, {})
+        table = _labels_as_values(ctx.stage_values.get(side, {}).get(kind, {}), natives)
         ids = ctx.deal_stage_ids if spec.labels_to_ids == side else None
         choices = {
             f: tuple(dict.fromkeys(v[f] for v in table.values() if f in v))
@@ -237,6 +269,19 @@ def _field_io(
         read,
         {native: codec.choices[side]} if codec.choices else None,
     )
+
+
+def _labels_as_values(
+    table: Mapping[str, Mapping[str, str]], natives: tuple[str, ...]
+) -> dict[str, dict[str, str]]:
+    """Read the rules file's `dealstage_label: Proposal` as the label of `dealstage`."""
+    out: dict[str, dict[str, str]] = {}
+    for stage, values in table.items():
+        out[stage] = {}
+        for name, value in values.items():
+            base = name.removesuffix("_label")
+            out[stage][base if base in natives and base != name else name] = value
+    return out
 
 
 def stage_values_from_rules(rules: Any) -> dict[str, dict[str, dict[str, dict[str, str]]]]:

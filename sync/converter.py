@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sync.convert import ConversionError
@@ -52,17 +53,17 @@ class ObjectConverter:
     read_fields: tuple[str, ...]
     identity: Mapping[str, str] = field(default_factory=dict)  # role -> native name
 
-    @property
+    @cached_property
     def carried(self) -> frozenset[str]:
         """Canonical fields this object carries."""
         return frozenset(f.name for f in self.fields)
 
-    @property
+    @cached_property
     def writable(self) -> frozenset[str]:
         """Canonical fields that may be written to this object."""
         return frozenset(f.name for f in self.fields if f.writable)
 
-    @property
+    @cached_property
     def associations(self) -> frozenset[str]:
         """Native names that are associations, not properties."""
         return frozenset(

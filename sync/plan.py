@@ -1,7 +1,8 @@
 """The plan: every write a sync would make, as data that can be printed, saved and applied later.
 
 Public API: `Plan` (`to_json` / `from_json`, `lines`, `table`, `summary`, `expired`),
-`new_plan(now, ttl)`, items `Create`, `Update`, `Link`, `Association`, `TaskWrite`,
+`new_plan(now, ttl)`, `updates_from_diff(diff, salesforce, hubspot, stable_id)` with
+`RecordRef`, items `Create`, `Update`, `Link`, `Association`, `TaskWrite`,
 plus `FieldChange` (sync.diff), `LinkMove` and `ReviewItem` (sync.identity).
 `PLAN_FORMAT` is the JSON format version; `from_json` refuses any other.
 """
@@ -18,7 +19,7 @@ from rich.table import Table
 
 from integrations.base import TaskSpec
 from sync.candidates import LinkMove, ReviewItem
-from sync.diff import FieldChange
+from sync.diff import FieldChange, PairDiff
 from sync.plancodec import decode_items, encode_value, parse_moment
 
 PLAN_FORMAT = 1
@@ -204,6 +205,27 @@ class Plan:
         for name, values in items.items():
             setattr(plan, name, values)
         return plan
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """One side's record of a linked pair, with the version it had when read."""
+
+    object: str
+    id: str
+    version: datetime | None = None
+
+
+def updates_from_diff(
+    diff: PairDiff, salesforce: RecordRef, hubspot: RecordRef, stable_id: str | None = None
+) -> list[Update]:
+    """The update items of a pair's diff: one per side that has changes."""
+    updates = []
+    for system, ref in (("salesforce", salesforce), ("hubspot", hubspot)):
+        changes = tuple(c for c in diff.changes if c.target_system == system)
+        if changes:
+            updates.append(Update(system, ref.object, ref.id, ref.version, changes, stable_id))
+    return updates
 
 
 def new_plan(now: datetime, ttl: timedelta = DEFAULT_TTL, kind: str = "sync") -> Plan:

@@ -157,3 +157,43 @@ def test_read_only_fields_are_neither_written_nor_targeted() -> None:
     assert rules["contact_verified_at"].writable == {"hubspot"}
     assert rules["created_at"].writable == frozenset()
     assert "company_id" not in rules  # a Lead has no AccountId
+
+
+def test_stage_table_of_the_shipped_rules_file_compiles() -> None:
+    from rules.loader import load_rules
+    from sync.compiled import stage_values_from_rules
+
+    table = stage_values_from_rules(load_rules())
+    mapping = compiled(stage_values=table)
+    deals = mapping.converter("hubspot", "deals")
+    assert deals.to_native({"stage": "proposal"})[0] == {"dealstage": "8812002"}
+    assert deals.to_canonical({"dealstage": "closedwon"})[0]["stage"] == "closed_won"
+    lead = mapping.converter("salesforce", "Lead")
+    assert lead.to_canonical({"Status": "Qualified"})[0]["stage"] == "qualified"
+    contact = mapping.converter("hubspot", "contacts")
+    sold = {"hs_lead_status": "CONNECTED", "lifecyclestage": "customer"}
+    assert contact.to_canonical(sold)[0]["stage"] == "sold"
+
+
+def test_a_record_found_on_one_side_is_created_as_the_other_sides_object() -> None:
+    mapping = compiled()
+    contact = mapping.converter("hubspot", "contacts")
+    target = mapping.create_target(contact)
+    assert target is not None and target.variant == "Lead"
+    assert target.create_defaults == {"Company": "[not provided]"}
+    values = contact.to_canonical(
+        {
+            "email": "a@x.com",
+            "jobtitle": "",
+            "hs_analytics_num_visits": "3",
+            "createdate": "1773165600000",
+        }
+    )[0]
+    created = mapping.create_values(contact, target, values)
+    # Blanks are left out, read-only (`never`) fields are not written, visits flow to Salesforce.
+    assert created["email"] == "a@x.com" and created["website_visits"] == 3
+    assert "title" not in created and "created_at" not in created
+    lead = mapping.converter("salesforce", "Lead")
+    back = mapping.create_values(lead, contact, {"email": "a@x.com", "website_visits": 3})
+    assert back == {"email": "a@x.com"}
+    assert mapping.create_target(mapping.converter("salesforce", "User")) is None

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from integrations.base import TaskSpec
-from sync.diff import FieldChange
+from sync.diff import FieldChange, PairDiff
 from sync.identity import LinkMove, ReviewItem
 from sync.plan import (
     PLAN_FORMAT,
@@ -17,9 +17,11 @@ from sync.plan import (
     Link,
     Plan,
     PlanFormatError,
+    RecordRef,
     TaskWrite,
     Update,
     new_plan,
+    updates_from_diff,
 )
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
@@ -150,3 +152,18 @@ def test_summary_counts() -> None:
         1,
         1,
     )
+
+
+def test_updates_from_a_pair_diff_carry_each_sides_record_and_version() -> None:
+    diff = PairDiff(
+        changes=[
+            FieldChange("title", "hubspot", "VP", "CEO", "two_way", "r"),
+            FieldChange("phone", "hubspot", None, "555", "two_way", "r"),
+        ]
+    )
+    sf, hs = RecordRef("Lead", "00Q1", NOW), RecordRef("contacts", "901", NOW - timedelta(hours=1))
+    (update,) = updates_from_diff(diff, sf, hs, "S1")
+    assert (update.system, update.object, update.record_id) == ("hubspot", "contacts", "901")
+    assert update.version == NOW - timedelta(hours=1)
+    assert [c.field for c in update.changes] == ["title", "phone"]
+    assert update.stable_id == "S1"
