@@ -54,6 +54,7 @@ class Store:
             str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
         )
         self.db.execute("PRAGMA synchronous=OFF")
+        self.file_backed = path is not None
         if path:
             self.db.execute("PRAGMA journal_mode=WAL")
         for statement in _SCHEMA:
@@ -101,6 +102,9 @@ class Store:
                 count += 1
                 yield _row(obj, data)
 
+        if bulk and self.file_backed:
+            # A rollback journal, not WAL, for the big load: WAL would write every page twice.
+            self.db.execute("PRAGMA journal_mode=DELETE")
         with self.transaction():
             if bulk:
                 for name in self._index_names():
@@ -112,6 +116,8 @@ class Store:
             # Statistics let the planner prefer a selective index over the id order.
             with self.lock:
                 self.db.execute("ANALYZE")
+        if bulk and self.file_backed:
+            self.db.execute("PRAGMA journal_mode=WAL")
         return count
 
     def _index_names(self) -> list[str]:
