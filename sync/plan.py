@@ -195,15 +195,17 @@ class Plan:
             raise PlanFormatError(
                 f"plan format {found!r} is not supported (expected {PLAN_FORMAT})"
             )
-        plan = cls(
-            parse_moment(body["now"]),
-            parse_moment(body["created_at"]),
-            parse_moment(body["expires_at"]),
-            body.get("kind", "sync"),
-        )
-        items = decode_items(body)
-        for name, values in items.items():
-            setattr(plan, name, values)
+        try:
+            plan = cls(
+                parse_moment(body["now"]),
+                parse_moment(body["created_at"]),
+                parse_moment(body["expires_at"]),
+                body.get("kind", "sync"),
+            )
+            for name, values in decode_items(body).items():
+                setattr(plan, name, values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PlanFormatError(f"plan file is damaged: {exc!r}") from exc
         return plan
 
 

@@ -203,3 +203,57 @@ def test_multiselect_order_does_not_matter_and_round_trips() -> None:
     assert codec.read["hubspot"]("") is None
     with pytest.raises(ConversionError):
         codec.read["salesforce"]("Roof;Asbestos")
+
+
+def _sample(kind: str, name: str):
+    samples = {
+        "string": "Acme Roofing",
+        "email": "pat.lee@example.com",
+        "phone": "+1 555 0100",
+        "url": "https://acme.example/roofs",
+        "domain": "acme.example",
+        "number": 1234.5,
+        "integer": 42,
+        "boolean": True,
+        "date": date(2026, 4, 1),
+        "datetime": datetime(2026, 3, 10, 18, 0, 1, 250000, tzinfo=UTC),
+        "owner": "ana.sales@example.com",
+        "reference": "c0ffee",
+    }
+    picks = {
+        "industry": "Real Estate",
+        "lead_source": "Repeat Customer",
+        "service_type": "New Construction",
+    }
+    stages = {"person": "appointment_set", "deal": "needs_analysis"}
+    if kind == "picklist":
+        return picks[name]
+    return stages.get(name) if kind == "stage" else samples[kind]
+
+
+@pytest.mark.parametrize(
+    ("pair", "sf_object", "hs_object"),
+    [
+        ("person", "Lead", "contacts"),
+        ("person", "Contact", "contacts"),
+        ("company", "Account", "companies"),
+        ("deal", "Opportunity", "deals"),
+    ],
+)
+def test_every_mapped_field_round_trips_through_both_sides(
+    pair: str, sf_object: str, hs_object: str
+) -> None:
+    mapping = compiled()
+    specs = mapping.mapping.pairs[pair].fields
+    checked = set()
+    for conv in (
+        mapping.converter("salesforce", sf_object),
+        mapping.converter("hubspot", hs_object),
+    ):
+        for io in conv.fields:
+            kind = specs[io.name].type
+            value = _sample(kind, pair if kind == "stage" else io.name)
+            native = io.write(value)
+            assert io.read(native) == value, (conv.variant, io.name, native)
+            checked.add(kind)
+    assert {"string", "datetime", "owner"} <= checked

@@ -113,7 +113,9 @@ def test_a_plan_needs_an_aware_now() -> None:
         new_plan(datetime(2026, 3, 10, 18, 0))
 
 
-@pytest.mark.parametrize("text", ['{"format": 99}', "[]", "not json"])
+@pytest.mark.parametrize(
+    "text", ['{"format": 99}', "[]", "not json", '{"format": 1, "now": "2026-03-10T18:00:00"}']
+)
 def test_unknown_formats_are_refused(text: str) -> None:
     with pytest.raises(PlanFormatError):
         Plan.from_json(text)
