@@ -247,3 +247,14 @@ CODECS: dict[str, Codec] = {
     "date": _codec(_date, _write_date, hubspot_writer(_write_date)),
     "datetime": _codec(_datetime, write_salesforce_datetime, write_hubspot_datetime),
 }
+
+
+def to_json_value(value: Any) -> Any:
+    """A canonical value as JSON (for the store's bases): datetimes and dates as ISO text.
+
+    Each field's `canon` reads the text back, so a stored base compares equal to the
+    live canonical value.
+    """
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return value

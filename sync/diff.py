@@ -8,7 +8,8 @@ touched without a field changing (HubSpot analytics moving `lastmodifieddate`)
 yields nothing: `base == value` is "unchanged". Values crmops writes become the
 new base (the caller stores `PairDiff.base` once the writes succeed), so its own
 writes never come back as changes. A field missing from a side's values is not
-carried by that object (or failed conversion) and is left alone.
+carried by that object (or failed conversion) and is left alone. Bases may be in
+their JSON form (`sync.convert.to_json_value`): each rule's `canon` reads them back.
 """
 
 from __future__ import annotations

@@ -14,9 +14,10 @@ _SPACES = re.compile(r"\s+")
 COMPANY_SUFFIXES = frozenset(
     {"inc", "llc", "ltd", "co", "corp", "corporation", "company", "lp", "llp", "pllc"}
 )
-# Look-alikes are only compared within a block (same first letter of the name's last
-# word): keeps the search near O(n) on large unmatched sets; blocks above this are skipped.
-MAX_BLOCK = 5000
+# Look-alikes are only compared within a block (same initial, same first two letters of
+# the second word: "Jon Smith" and "John Smyth" meet, "Jon Smith" and "Ann Smith" do not),
+# which keeps the search near O(n) on large unmatched sets; blocks above this are skipped.
+MAX_BLOCK = 2000
 
 
 def name_key(text: str | None, company: bool = False) -> str:
@@ -34,7 +35,7 @@ def _label(candidate: Any) -> str:
 
 def _block(label: str) -> str:
     words = label.split()
-    return words[0][:1] if words else ""
+    return f"{words[0][:1]} {words[1][:2]}" if len(words) > 1 else label[:3]
 
 
 def fuzzy_pairs(

@@ -221,3 +221,20 @@ def test_own_writes_become_the_base_and_do_not_echo() -> None:
 def test_fields_one_side_does_not_carry_are_left_alone() -> None:
     rules = {"company": rule("two_way")}
     assert diff_pair(rules, {}, {"company": "Acme"}, None).changes == []
+
+
+def test_a_base_stored_as_json_compares_equal_to_the_live_value() -> None:
+    from datetime import date
+
+    from sync.convert import to_json_value
+
+    moment = datetime(2026, 3, 10, 18, 0, 0, 125000, tzinfo=UTC)
+    assert decide(
+        rule("two_way", "datetime"), moment, moment + timedelta(hours=1), to_json_value(moment)
+    )[0] == [("salesforce", moment, moment + timedelta(hours=1))]
+    day = date(2026, 4, 1)
+    assert to_json_value(day) == "2026-04-01"
+    changes, base, _ = decide(
+        rule("salesforce_wins", "date"), day, date(2026, 5, 1), to_json_value(day)
+    )
+    assert changes == [("salesforce", day, date(2026, 5, 1))] and base == date(2026, 5, 1)
