@@ -112,6 +112,9 @@ def compile_condition(cond: Condition, record_fields: frozenset[str]) -> Test:
     """Compile one condition (its single operator was checked by the loader)."""
     if cond.any is not None:
         tests = tuple(compile_condition(c, record_fields) for c in cond.any)
+        if len(tests) == 2:
+            first, second = tests
+            return lambda record, ctx: first(record, ctx) or second(record, ctx)
 
         def some(record: Any, ctx: Context) -> bool:
             return any(test(record, ctx) for test in tests)

@@ -26,9 +26,9 @@ from rules.schema import (
 from rules.timing import parse_duration
 
 WORD = re.compile(r"[a-z0-9]+")
-# A criterion returns its points (0 when nothing matched).
-Scorer = Callable[[Any, Context], int]
-CompiledCategory = tuple[str, int, tuple[tuple[str, Scorer], ...]]
+# A criterion returns its breakdown entry (prebuilt), or None when nothing matched.
+Scorer = Callable[[Any, Context], "ScoreEntry | None"]
+CompiledCategory = tuple[str, int, tuple[Scorer, ...]]
 
 
 @lru_cache(maxsize=16384)
@@ -42,35 +42,41 @@ def _contains_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
 
 
+def _entry(name: str, points: int) -> ScoreEntry | None:
+    """The breakdown entry a tier gives, built once at compile time (none for 0 points)."""
+    return ScoreEntry(name, points) if points else None
+
+
 def _numeric(criterion: NumericCriterion, fields: frozenset[str]) -> Scorer:
     if all(t.field in (None, criterion.field) for t in criterion.tiers):
         return _numeric_one_field(criterion, fields)
     tiers = tuple(
-        (accessor(t.field or criterion.field, fields), t.min, t.points) for t in criterion.tiers
+        (accessor(t.field or criterion.field, fields), t.min, _entry(criterion.name, t.points))
+        for t in criterion.tiers
     )
 
-    def score(record: Any, ctx: Context) -> int:
-        for get, minimum, points in tiers:
+    def score(record: Any, ctx: Context) -> ScoreEntry | None:
+        for get, minimum, entry in tiers:
             value = get(record, ctx)
             if value is not None and value >= minimum:
-                return points
-        return 0
+                return entry
+        return None
 
     return score
 
 
 def _numeric_one_field(criterion: NumericCriterion, fields: frozenset[str]) -> Scorer:
     get = accessor(criterion.field, fields)
-    tiers = tuple((t.min, t.points) for t in criterion.tiers)
+    tiers = tuple((t.min, _entry(criterion.name, t.points)) for t in criterion.tiers)
 
-    def score(record: Any, ctx: Context) -> int:
+    def score(record: Any, ctx: Context) -> ScoreEntry | None:
         value = get(record, ctx)
         if value is None:
-            return 0
-        for minimum, points in tiers:
+            return None
+        for minimum, entry in tiers:
             if value >= minimum:
-                return points
-        return 0
+                return entry
+        return None
 
     return score
 
@@ -79,33 +85,34 @@ def _words(criterion: WordsCriterion, fields: frozenset[str]) -> Scorer:
     get = accessor(criterion.field, fields)
     tiers = []
     for tier in criterion.tiers:
-        singles = frozenset(w for w in (words_of(e) for e in tier.words) if len(w) == 1)
-        phrases = tuple(w for w in (words_of(e) for e in tier.words) if len(w) > 1)
-        tiers.append((frozenset(w[0] for w in singles), phrases, tier.points))
+        entries = [words_of(e) for e in tier.words]
+        singles = frozenset(w[0] for w in entries if len(w) == 1)
+        phrases = tuple(w for w in entries if len(w) > 1)
+        tiers.append((singles, phrases, _entry(criterion.name, tier.points)))
     frozen = tuple(tiers)
 
-    def score(record: Any, ctx: Context) -> int:
+    def score(record: Any, ctx: Context) -> ScoreEntry | None:
         text = get(record, ctx)
         if not text:
-            return 0
+            return None
         words = words_of(str(text))
-        for singles, phrases, points in frozen:
+        for singles, phrases, entry in frozen:
             if not singles.isdisjoint(words) or any(_contains_phrase(words, p) for p in phrases):
-                return points
-        return 0
+                return entry
+        return None
 
     return score
 
 
 def _membership(criterion: MembershipCriterion, fields: frozenset[str]) -> Scorer:
     get = accessor(criterion.field, fields)
-    lookup: dict[str, int] = {}
+    lookup: dict[str, ScoreEntry | None] = {}
     for tier in reversed(criterion.tiers):  # earlier tiers win, so they are written last
-        lookup.update({normalise(v): tier.points for v in tier.values})
+        lookup.update({normalise(v): _entry(criterion.name, tier.points) for v in tier.values})
 
-    def score(record: Any, ctx: Context) -> int:
+    def score(record: Any, ctx: Context) -> ScoreEntry | None:
         value = get(record, ctx)
-        return 0 if value is None else lookup.get(normalise(value), 0)
+        return None if value is None else lookup.get(normalise(value))
 
     return score
 
@@ -113,25 +120,26 @@ def _membership(criterion: MembershipCriterion, fields: frozenset[str]) -> Score
 def _recency(criterion: RecencyCriterion, fields: frozenset[str]) -> Scorer:
     get = accessor(criterion.field, fields)
     tiers = tuple(
-        (parse_duration(t.within) if t.within else None, t.points) for t in criterion.tiers
+        (parse_duration(t.within) if t.within else None, _entry(criterion.name, t.points))
+        for t in criterion.tiers
     )
 
-    def score(record: Any, ctx: Context) -> int:
+    def score(record: Any, ctx: Context) -> ScoreEntry | None:
         moment = get(record, ctx)
         if moment is None:
-            return 0
-        for window, points in tiers:
+            return None
+        for window, entry in tiers:
             if window is None or moment >= ctx.moment.before(window):
-                return points
-        return 0
+                return entry
+        return None
 
     return score
 
 
 def _flag(criterion: FlagCriterion, fields: frozenset[str]) -> Scorer:
     get = accessor(criterion.field, fields)
-    points = criterion.points
-    return lambda record, ctx: points if is_set(get(record, ctx)) else 0
+    entry = _entry(criterion.name, criterion.points)
+    return lambda record, ctx: entry if is_set(get(record, ctx)) else None
 
 
 BUILDERS: dict[type, Callable[[Any, frozenset[str]], Scorer]] = {
@@ -151,10 +159,9 @@ def compile_criterion(criterion: Criterion, fields: frozenset[str]) -> Scorer:
 def compile_categories(
     categories: list[Category], fields: frozenset[str]
 ) -> tuple[CompiledCategory, ...]:
-    """Compile categories to (name, cap, ((criterion name, scorer), ...)) tuples."""
+    """Compile categories to (name, cap, (scorer, ...)) tuples."""
     return tuple(
-        (c.name, c.cap, tuple((k.name, compile_criterion(k, fields)) for k in c.criteria))
-        for c in categories
+        (c.name, c.cap, tuple(compile_criterion(k, fields) for k in c.criteria)) for c in categories
     )
 
 
@@ -164,13 +171,13 @@ def score_record(
     """The score and its breakdown: (criterion, points) entries that add up to the score."""
     total = 0
     breakdown: list[ScoreEntry] = []
-    for name, cap, criteria in categories:
+    for name, cap, scorers in categories:
         subtotal = 0
-        for criterion, scorer in criteria:
-            points = scorer(record, ctx)
-            if points:
-                breakdown.append(ScoreEntry(criterion, points))
-                subtotal += points
+        for scorer in scorers:
+            entry = scorer(record, ctx)
+            if entry is not None:
+                breakdown.append(entry)
+                subtotal += entry[1]
         if subtotal > cap:
             breakdown.append(ScoreEntry(f"{name} cap", cap - subtotal))
             subtotal = cap
