@@ -15,7 +15,7 @@ dict lookups over the batch: O(n), fuzzy candidates compared within small blocks
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from sync.candidates import (
@@ -44,6 +44,10 @@ __all__ = [
     "match_records",
 ]
 
+KEYS: dict[str, list[tuple[How, Callable[[Candidate], str | None]]]] = {
+    "person": [("email", lambda c: c.email)],
+    "company": [("domain", lambda c: c.domain), ("name", lambda c: name_key(c.name, company=True))],
+}
 _HELD = "\0held"  # claimed by a review item: neither linked nor offered for creation
 
 
@@ -97,28 +101,15 @@ def match_records(
     state, result = _State(links), MatchResult()
     sf = {c.id: c for c in salesforce}
     hs = {c.id: c for c in hubspot}
-    _move_links(sf, hs, merges, state, result)
+    _move_links(_moves(sf, hs, merges), sf, hs, state, result)
     _collect_linked(sf, hs, state, result)
     _match_stored_ids(sf, hs, state, result)
-    keys = [("email", lambda c: c.email)] if kind == "person" else []
-    if kind == "company":
-        keys = [("domain", lambda c: c.domain), ("name", lambda c: name_key(c.name, company=True))]
-    for how, key in keys:
-        _match_by_key(how, key, sf, hs, state, result)  # type: ignore[arg-type]
+    for how, key in KEYS.get(kind, ()):
+        _match_by_key(how, key, sf, hs, state, result)
     free_sf = [c for c in sf.values() if not state.taken("salesforce", c.id)]
     free_hs = [c for c in hs.values() if not state.taken("hubspot", c.id)]
     if kind in ("person", "company"):
-        for a, b, score in fuzzy_pairs(free_sf, free_hs, fuzzy_threshold):
-            result.review.append(
-                ReviewItem(
-                    "fuzzy",
-                    f"similar name ({score:.0f}%)",
-                    (("salesforce", a.id), ("hubspot", b.id)),
-                    {"salesforce": a.name, "hubspot": b.name, "score": round(score, 1)},
-                )
-            )
-            state.claim("salesforce", a.id, _HELD)
-            state.claim("hubspot", b.id, _HELD)
+        _list_fuzzy(free_sf, free_hs, fuzzy_threshold, state, result)
     held = {(s, i) for item in result.review for s, i in item.records}
     result.unmatched = {
         "salesforce": [c for c in free_sf if ("salesforce", c.id) not in held],
@@ -127,25 +118,53 @@ def match_records(
     return result
 
 
-def _move_links(
-    sf: dict[str, Candidate],
-    hs: dict[str, Candidate],
-    merges: Iterable[Merge],
-    state: _State,
-    result: MatchResult,
+def _list_fuzzy(
+    sf: list[Candidate], hs: list[Candidate], threshold: int, state: _State, result: MatchResult
 ) -> None:
-    """Converted leads and merges hand their link to the surviving record, then drop out."""
-    moves: list[tuple[Side, str, str, Literal["converted", "merged"]]] = []
-    for c in list(sf.values()):
-        if c.converted_to or c.merged_into:
-            target = c.converted_to or c.merged_into
-            moves.append(
-                ("salesforce", c.id, str(target), "converted" if c.converted_to else "merged")
+    """Look-alikes become `fuzzy` review items; both records are held, never linked."""
+    for a, b, score in fuzzy_pairs(sf, hs, threshold):
+        result.review.append(
+            ReviewItem(
+                "fuzzy",
+                f"similar name ({score:.0f}%)",
+                (("salesforce", a.id), ("hubspot", b.id)),
+                {"salesforce": a.name, "hubspot": b.name, "score": round(score, 1)},
             )
+        )
+        state.claim("salesforce", a.id, _HELD)
+        state.claim("hubspot", b.id, _HELD)
+
+
+_Move = tuple[Side, str, str, Literal["converted", "merged"]]
+
+
+def _moves(
+    sf: dict[str, Candidate], hs: dict[str, Candidate], merges: Iterable[Merge]
+) -> list[_Move]:
+    """(system, from, to, reason) for converted leads and merged records.
+
+    Converted leads and merge losers leave the batch: they are read only.
+    """
+    moves: list[_Move] = []
+    for c in list(sf.values()):
+        target = c.converted_to or c.merged_into
+        if target:
+            moves.append(("salesforce", c.id, target, "converted" if c.converted_to else "merged"))
             del sf[c.id]
     for c in hs.values():
         moves.extend(("hubspot", loser, c.id, "merged") for loser in c.merged_ids if loser != c.id)
     moves.extend((m.system, m.loser, m.winner, "merged") for m in merges)
+    return moves
+
+
+def _move_links(
+    moves: list[_Move],
+    sf: dict[str, Candidate],
+    hs: dict[str, Candidate],
+    state: _State,
+    result: MatchResult,
+) -> None:
+    """Hand each loser's link to the surviving record (the stable id is kept)."""
     for system, loser, winner, reason in moves:
         (sf if system == "salesforce" else hs).pop(loser, None)
         stable = state.of(system, loser)
@@ -153,14 +172,10 @@ def _move_links(
             continue
         current = state.of(system, winner)
         if current is not None and current != stable:
-            result.review.append(
-                ReviewItem(
-                    "conflict",
-                    f"{reason} into a record linked elsewhere",
-                    ((system, loser), (system, winner)),
-                    {"stable_ids": [stable, current]},
-                )
-            )
+            records = ((system, loser), (system, winner))
+            detail = {"stable_ids": [stable, current]}
+            why = f"{reason} into a record linked elsewhere"
+            result.review.append(ReviewItem("conflict", why, records, detail))
             continue
         if current is None:
             result.moves.append(LinkMove(stable, system, loser, winner, reason))
