@@ -162,13 +162,19 @@ class SalesforceConnector:
     def changed_since(
         self, object: str, cursor: Cursor | None, fields: Sequence[str]
     ) -> Iterator[Record]:
-        """Records modified after `cursor`, oldest first, read from `cursor - overlap` on."""
-        where = None
+        """Records after `cursor - overlap` (after `cursor` itself with no overlap), oldest first.
+
+        The overlap is re-read on purpose: a long transaction can commit a record
+        whose SystemModstamp is older than the cursor after the last run saw past
+        it. Callers diff against their bases, so a re-read record is a no-op.
+        """
+        where, floor = None, None
         if cursor is not None:
-            where = f"{TIME_FIELD} >= {soql.datetime_literal(cursor.modified - self.overlap)}"
+            floor = cursor if not self.overlap else Cursor(cursor.modified - self.overlap, "")
+            where = f"{TIME_FIELD} >= {soql.datetime_literal(floor.modified)}"
         for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], where):
             record = record_from(object, raw)
-            if cursor is None or (record.modified, record.id) > (cursor.modified, cursor.record_id):
+            if floor is None or (record.modified, record.id) > (floor.modified, floor.record_id):
                 yield record
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -50,6 +51,7 @@ def test_five_thousand_records_sharing_one_modstamp_none_lost_or_doubled(make_sa
 
     # A cursor in the middle of the shared instant resumes right after it, across pages.
     middle = sorted(shared)[2499]
+    sf = connector(sb, overlap=timedelta(0))
     rest = list(sf.changed_since("Lead", Cursor(BASE_TIME, middle), ["LastName"]))
     assert [r.id for r in rest] == sorted(shared)[2500:] + sorted(after)
 
@@ -58,7 +60,7 @@ def test_cursor_drops_what_it_has_seen_and_nothing_else(make_sandbox: Any) -> No
     sb = sandbox(make_sandbox)
     load_leads(sb, 3, later(-0.5), first=0)
     newer = load_leads(sb, 2, later(1), first=3)
-    sf = connector(sb)
+    sf = connector(sb, overlap=timedelta(0))
     seen = list(sf.changed_since("Lead", Cursor(BASE_TIME), ["LastName"]))
     assert [r.id for r in seen] == sorted(newer)
     assert seen[0].fields["LastName"] == "Lead 3"
@@ -147,3 +149,14 @@ def test_unknown_field_is_fatal_with_the_orgs_message(make_sandbox: Any) -> None
     assert caught.value.status == 400
     assert "Bogus__c" in str(caught.value)
     assert calls(sb) == 1
+
+
+def test_overlap_rereads_a_record_committed_late_behind_the_cursor(make_sandbox: Any) -> None:
+    sb = sandbox(make_sandbox)
+    seen = load_leads(sb, 2, later(10), first=0)  # minutes
+    sf = connector(sb, overlap=timedelta(seconds=60))
+    cursor = Cursor(later(10), max(seen))
+    late = load_leads(sb, 1, later(9.5), first=2)  # committed after a run saw past it
+    reread = [r.id for r in sf.changed_since("Lead", cursor, ["LastName"])]
+    assert late[0] in reread
+    assert sorted(seen) == sorted(i for i in reread if i in seen)
