@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -69,6 +70,23 @@ class ObjectConverter:
         return frozenset(
             n for f in self.fields for n in f.natives if n.startswith(ASSOCIATION_PREFIX)
         )
+
+    def field_times(self, native_times: Mapping[str, datetime]) -> dict[str, datetime]:
+        """Per-field change times (for `newest_wins`) from per-native-field ones.
+
+        Args:
+            native_times: native field -> when it last changed (HubSpot property history,
+                Salesforce field history where tracked).
+
+        Returns:
+            canonical field -> the latest change time of its native fields.
+        """
+        times: dict[str, datetime] = {}
+        for io in self.fields:
+            known = [native_times[n] for n in io.natives if n in native_times]
+            if known:
+                times[io.name] = max(known)
+        return times
 
     def selects(self, native: Mapping[str, Any]) -> bool:
         """Whether a native record of `api_object` belongs to this variant."""

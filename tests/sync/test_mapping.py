@@ -197,3 +197,14 @@ def test_a_record_found_on_one_side_is_created_as_the_other_sides_object() -> No
     back = mapping.create_values(lead, contact, {"email": "a@x.com", "website_visits": 3})
     assert back == {"email": "a@x.com"}
     assert mapping.create_target(mapping.converter("salesforce", "User")) is None
+
+
+def test_native_change_times_become_field_change_times() -> None:
+    from datetime import UTC, datetime
+
+    contact = compiled().converter("hubspot", "contacts")
+    early, late = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+    times = contact.field_times(
+        {"hs_lead_status": early, "lifecyclestage": late, "jobtitle": early}
+    )
+    assert times == {"stage": late, "title": early}
