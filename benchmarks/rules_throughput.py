@@ -79,12 +79,13 @@ def main() -> None:
     # streams records. Freezing keeps the collector from re-scanning them on every pass.
     gc.freeze()
     # As `rules run` does: decisions are consumed batch by batch (200, Salesforce's batch).
-    started = time.perf_counter()
+    # CPU time of this process is the one-core figure; wall time also counts other load.
+    started, cpu_started = time.perf_counter(), time.process_time()
     tasks = 0
     for start in range(0, COUNT, BATCH):
         batch = [evaluate_lead(compiled, lead, NOW) for lead in leads[start : start + BATCH]]
         tasks += sum(len(d.tasks) for d in batch)
-    streamed = time.perf_counter() - started
+    streamed, streamed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     started = time.perf_counter()
     decisions = [evaluate_lead(compiled, lead, NOW) for lead in leads]
     kept_all = time.perf_counter() - started
@@ -96,7 +97,10 @@ def main() -> None:
     tracemalloc.stop()
     print(f"leads: {COUNT}, tasks decided: {tasks}")
     print(f"build + validate (from_mapping, not timed below): {COUNT / built:,.0f} leads/s")
-    print(f"evaluate, all rules, one core, batches of {BATCH}: {COUNT / streamed:,.0f} leads/s")
+    print(
+        f"evaluate, all rules, batches of {BATCH}: {COUNT / streamed_cpu:,.0f} leads/s "
+        f"per CPU second ({COUNT / streamed:,.0f} leads/s wall clock)"
+    )
     print(f"evaluate, all rules, keeping all {COUNT} decisions: {COUNT / kept_all:,.0f} leads/s")
     print(
         f"peak memory: {peak / 1e6:.0f} MB traced for {len(kept)} decisions; max RSS {rss:.0f} MB"

@@ -114,7 +114,7 @@ def evaluate_lead(
         stage_changed_at=ctx.stage_changed_at,
         routing=routing,
         tasks=tuple(made),
-        missed=tuple(missed),
+        missed=tuple(missed) if missed else (),
         defer_outreach=defer,
         deferral_note=compiled.deferral_note if defer else None,
         now=now,
