@@ -39,6 +39,7 @@ def check_mapping(mapping: Mapping, path: Path, lines: dict[Path_, int]) -> list
     report = _Report(path, lines)
     if not mapping.pairs.items():
         report.add(("pairs",), "no pairs to sync")
+    _check_variants_unique(mapping, report)
     for pair_name, pair in mapping.pairs.items():
         where: Path_ = ("pairs", pair_name)
         for side in SIDES:
@@ -49,6 +50,20 @@ def check_mapping(mapping: Mapping, path: Path, lines: dict[Path_, int]) -> list
         for name, spec in pair.fields.items():
             _check_field(mapping, pair, name, spec, (*where, "fields", name), report)
     return report.problems
+
+
+def _check_variants_unique(mapping: Mapping, report: _Report) -> None:
+    """An object name (e.g. PersonAccount) belongs to one pair per side."""
+    owner: dict[tuple[str, str], str] = {}
+    for pair_name, pair in mapping.pairs.items():
+        for side in SIDES:
+            for variant in getattr(pair, side).objects:
+                first = owner.setdefault((side, variant), pair_name)
+                if first != pair_name:
+                    where = ("pairs", pair_name, side, "objects", variant)
+                    report.add(
+                        where, f"{side} object '{variant}' already belongs to pair '{first}'"
+                    )
 
 
 def _check_native_use(pair: PairSpec, where: Path_, report: _Report) -> None:
