@@ -34,7 +34,7 @@ CASES = [
     ("duplicate_key.yaml", 11, "not valid YAML: duplicate key 'email'"),
     (
         "object_in_two_pairs.yaml",
-        15,
+        14,
         "salesforce object 'Account' already belongs to pair 'person'",
     ),
 ]
