@@ -32,6 +32,7 @@ __all__ = [
     "ObjectConverter",
     "References",
     "compile_mapping",
+    "rules_record",
     "stage_values_from_rules",
 ]
 
@@ -295,3 +296,19 @@ def stage_values_from_rules(rules: Any) -> dict[str, dict[str, dict[str, dict[st
         system: {"lead": dict(crm.lead), "opportunity": dict(crm.opportunity)}
         for system, crm in rules.stage_values.items()
     }
+
+
+def rules_record(
+    values: Mapping[str, Any], record_id: str, system: Side, kind: str = "lead"
+) -> dict[str, Any]:
+    """The canonical values the rules read (`rules.lead.RECORD_TYPES[kind]`), with id and crm.
+
+    Sync-only fields (the opt-out channels, the company link) are left out, so
+    `CanonicalLead.from_mapping` accepts the result as it is.
+    """
+    from rules.lead import RECORD_TYPES
+
+    known = RECORD_TYPES[kind].FIELD_TYPES
+    record = {name: value for name, value in values.items() if name in known}
+    record.update(id=record_id, crm=system)
+    return record

@@ -208,3 +208,32 @@ def test_native_change_times_become_field_change_times() -> None:
         {"hs_lead_status": early, "lifecyclestage": late, "jobtitle": early}
     )
     assert times == {"stage": late, "title": early}
+
+
+def test_the_rules_read_the_records_this_mapping_builds() -> None:
+    from rules.lead import CanonicalLead
+    from sync.compiled import rules_record
+
+    lead = compiled(owner_values="native").converter("salesforce", "Lead")
+    values, problems = lead.to_canonical(
+        {
+            "Email": "Pat@X.com",
+            "NumberOfEmployees": 12,
+            "Industry": "Real Estate",
+            "Website_Visits__c": 4.0,
+            "Demo_Requested_At__c": "2026-03-08T14:00:00.000+0000",
+            "HasOptedOutOfEmail": True,
+            "Status": "Working - Contacted",
+            "OwnerId": "005000000000001AAA",
+        }
+    )
+    assert problems == []
+    record = CanonicalLead.from_mapping(rules_record(values, "00Q1", "salesforce"))
+    assert (record.id, record.crm, record.email, record.employees) == (
+        "00Q1",
+        "salesforce",
+        "pat@x.com",
+        12,
+    )
+    assert record.website_visits == 4 and record.opted_out is True and record.stage == "contacted"
+    assert record.owner_id == "005000000000001AAA"
