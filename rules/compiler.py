@@ -24,13 +24,13 @@ class TaskIndex:
     """An object's compiled task rules, indexed by the stage at which they can apply."""
 
     rules: tuple[CompiledTask, ...]
-    by_stage: dict[str, tuple[CompiledTask, ...]]
-    unmapped: tuple[CompiledTask, ...]  # for records whose stage is unmapped: no stage-based rule
+    # (stage, opted out) -> the rules worth testing; stage None: unmapped (no stage-based rule).
+    by_stage: dict[tuple[str | None, bool], tuple[CompiledTask, ...]]
 
-    def for_stage(self, stage: str | None) -> tuple[CompiledTask, ...]:
+    def for_stage(self, stage: str | None, opted_out: bool = False) -> tuple[CompiledTask, ...]:
         """The rules worth testing for a record at `stage` (its stage after this run)."""
-        found = self.by_stage.get(stage) if stage is not None else None
-        return self.unmapped if found is None else found
+        found = self.by_stage.get((stage, opted_out))
+        return self.by_stage[(None, opted_out)] if found is None else found
 
     @classmethod
     def build(cls, rules: RulesFile, obj: str, fields: frozenset[str]) -> TaskIndex:
@@ -38,11 +38,13 @@ class TaskIndex:
         stages = rules.lead_stages if obj == "lead" else rules.opportunity_stages
         names = frozenset(s.name for s in stages)
         compiled = tuple(compile_task(t, fields, names) for t in rules.tasks if t.object == obj)
-        return cls(
-            rules=compiled,
-            by_stage={n: tuple(t for t in compiled if n in t.stages) for n in names},
-            unmapped=tuple(t for t in compiled if not t.stage_based),
-        )
+        index: dict[tuple[str | None, bool], tuple[CompiledTask, ...]] = {}
+        for opted_out in (False, True):
+            allowed = [t for t in compiled if not (opted_out and t.outreach)]
+            index[(None, opted_out)] = tuple(t for t in allowed if not t.stage_based)
+            for name in names:
+                index[(name, opted_out)] = tuple(t for t in allowed if name in t.stages)
+        return cls(rules=compiled, by_stage=index)
 
 
 @dataclass(eq=False, repr=False)

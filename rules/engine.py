@@ -56,14 +56,12 @@ def _tasks(
     tasks: tuple[CompiledTask, ...],
     record: Any,
     ctx: Context,
-    plan: tuple[tuple[datetime, datetime], tuple[str | None, str], bool],
+    plan: tuple[tuple[datetime, datetime], tuple[str | None, str]],
 ) -> tuple[list[TaskDecision], list[Any]]:
-    limits, owner, opted_out = plan
+    limits, owner = plan
     made: list[TaskDecision] = []
     missed: list[Any] = []
     for task in tasks:
-        if opted_out and task.outreach:
-            continue
         if not task.test(record, ctx):
             continue
         who = owner if task.assign_to == "owner" else _assignee(compiled, task, record, owner)
@@ -100,9 +98,8 @@ def evaluate_lead(
     owner: tuple[str | None, str] = (lead.owner_id, "user_id") if usable else (routed, "email")
     opted_out = compiled.opt_out(lead, ctx) is True
     defer = opted_out and compiled.defer_open_outreach
-    made, missed = _tasks(
-        compiled, compiled.lead_tasks.for_stage(ctx.stage), lead, ctx, (limits, owner, opted_out)
-    )
+    tasks = compiled.lead_tasks.for_stage(None if unmapped else ctx.stage, opted_out)
+    made, missed = _tasks(compiled, tasks, lead, ctx, (limits, owner))
     return LeadDecision(
         record_id=lead.id,
         score=score,
@@ -139,10 +136,10 @@ def evaluate_opportunity(
     owner = (opportunity.owner_id, "user_id")
     made, missed = _tasks(
         compiled,
-        compiled.opportunity_tasks.for_stage(ctx.stage),
+        compiled.opportunity_tasks.for_stage(None if unmapped else ctx.stage),
         opportunity,
         ctx,
-        (limits, owner, False),
+        (limits, owner),
     )
     return OpportunityDecision(
         record_id=opportunity.id,

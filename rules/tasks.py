@@ -219,7 +219,7 @@ def decide_task(
     found = occurrence(task, record, ctx, latest if task.scheduled else FAR_FUTURE)
     if found is None:
         return None
-    step = step_name(task, found, ctx)
+    step = task.step if "{" not in task.step else step_name(task, found, ctx)
     key = f"{task.name}:{record.id}:{step}"
     zone = ctx.moment.calendar.zone
     due = found.due if found.due.tzinfo is zone else found.due.astimezone(zone)
