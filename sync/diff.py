@@ -142,6 +142,16 @@ def _winner(
     return value, why, True
 
 
+def _readable(rule: FieldRule, base: Any) -> Any:
+    """The base normalised, or MISSING when it no longer reads (e.g. a value map changed)."""
+    if base is MISSING:
+        return MISSING
+    try:
+        return rule.canon(base)
+    except ValueError:
+        return MISSING
+
+
 def diff_field(
     rule: FieldRule,
     salesforce: Any,
@@ -157,12 +167,12 @@ def diff_field(
     if rule.policy == "never":
         return [], MISSING, None
     values: dict[Side, Any] = {"salesforce": sf, "hubspot": hs}
+    base = _readable(rule, base)
     if base is MISSING:
         changed: tuple[Side, ...] = ("salesforce", "hubspot")
         first = True
     else:
-        b = rule.canon(base)
-        changed = tuple(s for s in ("salesforce", "hubspot") if values[s] != b)  # type: ignore[misc]
+        changed = tuple(s for s in ("salesforce", "hubspot") if values[s] != base)  # type: ignore[misc]
         first = False
     value, why, both = _winner(rule, values, changed, times)
     if first:

@@ -238,3 +238,14 @@ def test_a_base_stored_as_json_compares_equal_to_the_live_value() -> None:
         rule("salesforce_wins", "date"), day, date(2026, 5, 1), to_json_value(day)
     )
     assert changes == [("salesforce", day, date(2026, 5, 1))] and base == date(2026, 5, 1)
+
+
+def test_a_base_that_no_longer_reads_counts_as_a_first_sync() -> None:
+    from sync.picklists import picklist_codec, value_table
+
+    codec = picklist_codec(value_table(["Retail", "Other"], {}, {}), multi=False)
+    industry = FieldRule("industry", "salesforce_wins", BOTH, canon=codec.canon)
+    changes, new_base, _ = diff_field(industry, "Retail", "Other", "Aerospace")
+    assert new_base == "Retail"
+    assert [(c.target_system, c.new) for c in changes] == [("hubspot", "Retail")]
+    assert changes[0].reason.startswith("first sync")
