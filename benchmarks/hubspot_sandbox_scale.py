@@ -99,6 +99,21 @@ def main() -> None:
     ms, found = call(app, "POST", contacts + "/search", body)
     print(f"search BETWEEN over everything sorted asc: {ms:.1f} ms (total {found['total']})")
     email = page["results"][0]["properties"]["email"]
+    by_email = {
+        "filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}]
+    }
+    ms, found = call(app, "POST", contacts + "/search", by_email)
+    print(f"search email EQ: {ms:.1f} ms (total {found['total']})")
+    ms, found = call(app, "POST", contacts + "/search", {"limit": 100})
+    print(f"search no filter, default order: {ms:.1f} ms (total {found['total']})")
+    by_stage = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "customer"}]}
+        ],
+        "limit": 100,
+    }
+    ms, found = call(app, "POST", contacts + "/search", by_stage)
+    print(f"search lifecyclestage EQ (json, no index): {ms:.1f} ms (total {found['total']})")
     ms, _ = call(app, "GET", f"{contacts}/{email}?idProperty=email")
     print(f"get by email: {ms:.1f} ms")
     app.close()

@@ -83,11 +83,24 @@ def column(schema: PortalSchema, object_type: str, name: str) -> Column:
     return Column(f"lower(NULLIF({extract}, ''))", "text")
 
 
+def _unique_filter(object_type: str, name: str, spec: dict[str, Any]) -> tuple[str, list[Any]]:
+    """EQ/IN on a unique property (email) answered from the unique-value index."""
+    raw = [spec.get("value")] if spec.get("operator", "EQ") == "EQ" else spec.get("values") or []
+    values = [str(v).strip().lower() for v in raw]
+    marks = ",".join("?" * len(values)) or "NULL"
+    sql = f"id IN (SELECT id FROM uniques WHERE type=? AND prop=? AND value IN ({marks}))"
+    return sql, [object_type, name, *values]
+
+
 def _filter(schema: PortalSchema, object_type: str, spec: dict[str, Any]) -> tuple[str, list[Any]]:
     op = str(spec.get("operator", "EQ"))
     if op not in OPERATORS:
         raise validation(f"Unsupported operator: {op}")
-    col = column(schema, object_type, str(spec.get("propertyName", "")))
+    name = str(spec.get("propertyName", ""))
+    prop = schema.get(object_type, name)
+    if op in ("EQ", "IN") and prop is not None and prop.unique:
+        return _unique_filter(object_type, name, spec)
+    col = column(schema, object_type, name)
     if op == "HAS_PROPERTY":
         return f"{col.sql} IS NOT NULL", []
     if op == "NOT_HAS_PROPERTY":
@@ -197,14 +210,7 @@ def _order(schema: PortalSchema, object_type: str, sorts: list[Any]) -> str:
     return f"ORDER BY {col.sql} {direction}, id {direction}"
 
 
-def compile_search(
-    schema: PortalSchema, object_type: str, body: dict[str, Any], visible_before_ms: int
-) -> SearchQuery:
-    """Turn a search body into SQL; only records last written before `visible_before_ms` match.
-
-    Raises:
-        ApiError: 400 for too many groups/filters/sorts, a limit over 200, or paging past 10,000.
-    """
+def _paging(body: dict[str, Any]) -> tuple[int, int]:
     limit = int(body.get("limit") or 10)
     if limit > SEARCH_LIMIT or limit < 1:
         raise validation(f"limit must be between 1 and {SEARCH_LIMIT}")
@@ -214,20 +220,35 @@ def compile_search(
         raise validation(
             f"Search results are limited to {SEARCH_RESULT_CAP} records; cannot page past them"
         )
-    where = ["type = ?", "archived = 0", "modified_ms <= ?"]
-    params: list[Any] = [object_type, visible_before_ms]
+    return limit, offset
+
+
+def compile_search(
+    schema: PortalSchema, object_type: str, body: dict[str, Any], visible_before_ms: int
+) -> SearchQuery:
+    """Turn a search body into SQL; only records last written before `visible_before_ms` match.
+
+    Raises:
+        ApiError: 400 for too many groups/filters/sorts, a limit over 200, or paging past 10,000.
+    """
+    limit, offset = _paging(body)
+    order = _order(schema, object_type, body.get("sorts") or [])
     groups = body.get("filterGroups") or []
+    range_sql, range_params = modified_range(object_type, groups)
+    # Unary + keeps SQLite off the modified-time index when neither the sort nor a range
+    # uses it: walking it for a bare visibility bound would sort the whole table.
+    horizon = "modified_ms <= ?" if range_sql or "modified_ms" in order else "+modified_ms <= ?"
+    where = ["type = ?", "archived = 0", horizon]
+    params: list[Any] = [object_type, visible_before_ms]
+    if range_sql:
+        where.append(range_sql)
+        params.extend(range_params)
     groups_sql, group_params = _groups(schema, object_type, groups)
     if groups_sql:
-        range_sql, range_params = modified_range(object_type, groups)
-        if range_sql:
-            where.append(range_sql)
-            params.extend(range_params)
         where.append(groups_sql)
         params.extend(group_params)
     query = str(body.get("query") or "").strip().lower()
     if query:
         where.append("lower(props) LIKE ?")
         params.append(f"%{query}%")
-    order = _order(schema, object_type, body.get("sorts") or [])
     return SearchQuery(" AND ".join(where), params, order, limit, offset, body.get("properties"))

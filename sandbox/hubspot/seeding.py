@@ -87,11 +87,20 @@ def _seed_rows(
         )
 
 
-def insert_rows(app: HubSpotApp, items: Iterable[tuple[str, dict[str, Any]]]) -> int:
-    """Bulk-insert seed items in one transaction, in chunks; returns how many records went in."""
+def insert_rows(
+    app: HubSpotApp, items: Iterable[tuple[str, dict[str, Any]]], empty_store: bool = False
+) -> int:
+    """Bulk-insert seed items in one transaction, in chunks; returns how many records went in.
+
+    Args:
+        app: the portal.
+        items: (object type, record as HubSpot answers it) pairs, as `hubspot_seed` yields.
+        empty_store: True for a first load: indexes are then built once at the end.
+    """
     buffers: dict[str, list[tuple[Any, ...]]] = {table: [] for table in SEED_SQL}
     count = 0
-    with app.store.transaction() as db:
+    loading = app.store.bulk_load() if empty_store else app.store.transaction()
+    with loading as db:
         for kind, record in items:
             for table, row in _seed_rows(app, kind, record):
                 buffers[table].append(row)
@@ -125,7 +134,7 @@ def load(app: HubSpotApp) -> None:
         if exc.name != "fixtures.seed":
             raise
         return  # no seed module yet: start empty
-    insert_rows(app, hubspot_seed(app.options.seed, app.options.size, app.clock.now()))
+    insert_rows(app, hubspot_seed(app.options.seed, app.options.size, app.clock.now()), True)
 
 
 def merge(app: HubSpotApp, kind: str, winner: Row, loser: Row) -> Row:

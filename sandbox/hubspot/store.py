@@ -16,12 +16,9 @@ CREATE TABLE IF NOT EXISTS objects(
   type TEXT NOT NULL, id INTEGER NOT NULL, created_ms INTEGER NOT NULL,
   modified_ms INTEGER NOT NULL, archived INTEGER NOT NULL DEFAULT 0, archived_ms INTEGER,
   props TEXT NOT NULL, PRIMARY KEY(type, id));
-CREATE INDEX IF NOT EXISTS objects_modified ON objects(type, archived, modified_ms, id);
-CREATE INDEX IF NOT EXISTS objects_archived ON objects(type, archived, id);
 CREATE TABLE IF NOT EXISTS uniques(
   type TEXT NOT NULL, prop TEXT NOT NULL, value TEXT NOT NULL, id INTEGER NOT NULL,
   PRIMARY KEY(type, prop, value));
-CREATE INDEX IF NOT EXISTS uniques_id ON uniques(type, id);
 CREATE TABLE IF NOT EXISTS associations(
   from_type TEXT NOT NULL, from_id INTEGER NOT NULL, to_type TEXT NOT NULL,
   to_id INTEGER NOT NULL, type_id INTEGER NOT NULL,
@@ -31,6 +28,12 @@ CREATE TABLE IF NOT EXISTS merged(
   PRIMARY KEY(type, loser_id));
 CREATE TABLE IF NOT EXISTS owners(id INTEGER PRIMARY KEY, email TEXT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+# Secondary indexes: dropped while a seed loads and built once after (much faster).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS objects_modified ON objects(type, archived, modified_ms, id);
+CREATE INDEX IF NOT EXISTS objects_archived ON objects(type, archived, id);
+CREATE INDEX IF NOT EXISTS uniques_id ON uniques(type, id);
 """
 COLUMNS = "type, id, created_ms, modified_ms, archived, archived_ms, props"
 
@@ -60,7 +63,8 @@ class Store:
         self.db = sqlite3.connect(str(db_path) if db_path else ":memory:", check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL" if db_path else "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA cache_size=-65536")  # 64 MB: index pages stay hot at scale
+        self.db.executescript(SCHEMA + INDEXES)
         self.lock = threading.RLock()
 
     @contextmanager
@@ -156,6 +160,18 @@ class Store:
             "DELETE FROM associations WHERE (from_type=? AND from_id=?) OR (to_type=? AND to_id=?)",
             (object_type, object_id, object_type, object_id),
         )
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[sqlite3.Connection]:
+        """One transaction for a large load; secondary indexes are built once, at the end."""
+        with self.transaction() as db:
+            for name in ("objects_modified", "objects_archived", "uniques_id"):
+                db.execute(f"DROP INDEX IF EXISTS {name}")
+            try:
+                yield db
+            finally:
+                for statement in filter(str.strip, INDEXES.split(";")):
+                    db.execute(statement)
 
     def meta(self, key: str) -> str | None:
         """A stored setting (e.g. properties created through the API)."""

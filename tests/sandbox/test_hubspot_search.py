@@ -154,3 +154,57 @@ def test_modified_time_range_sorted_with_id_tiebreak(sb: Any) -> None:
         sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
     )
     assert after_first.total == 4 and after_first.results[0].id == second_id
+
+
+def plan(sb: Any, body: dict[str, Any]) -> str:
+    from sandbox.hubspot.search import compile_search
+
+    app = sb.hubspot
+    query = compile_search(app.schema, "contacts", body, app.search_horizon_ms())
+    sql = f"EXPLAIN QUERY PLAN SELECT id FROM objects WHERE {query.where} {query.order} LIMIT 200"
+    return " | ".join(str(row[-1]) for row in app.store.query(sql, query.params))
+
+
+ASCENDING = [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}]
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        [
+            {
+                "filters": [
+                    eq("lastmodifieddate", "GTE", "1700000000000"),
+                    eq("lastmodifieddate", "LT", "1800000000000"),
+                ]
+            }
+        ],
+        [
+            {
+                "filters": [
+                    eq("lastmodifieddate", "BETWEEN", "1700000000000", highValue="1800000000000")
+                ]
+            }
+        ],
+        [
+            {
+                "filters": [
+                    eq("lastmodifieddate", "EQ", "1700000000000"),
+                    eq("hs_object_id", "GT", "5"),
+                ]
+            },
+            {"filters": [eq("lastmodifieddate", "GT", "1700000000000")]},
+        ],
+    ],
+)
+def test_cursor_searches_walk_the_modified_time_index(
+    sb: Any, groups: list[dict[str, Any]]
+) -> None:
+    found = plan(sb, {"filterGroups": groups, "sorts": ASCENDING, "limit": 200})
+    assert "INDEX objects_modified" in found and "modified_ms>" in found  # a range, not a walk
+    assert "TEMP B-TREE" not in found
+
+
+def test_email_search_uses_the_unique_index(sb: Any) -> None:
+    found = plan(sb, {"filterGroups": [{"filters": [eq("email", "EQ", "a@x.com")]}]})
+    assert "uniques" in found
