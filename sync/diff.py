@@ -39,6 +39,11 @@ class FieldRule:
     blank_overwrites: bool = False
     canon: Callable[[Any], Any] = _same_value
 
+    @property
+    def blanks_win(self) -> bool:
+        """Whether a blank may overwrite a value (never under `two_way`)."""
+        return self.blank_overwrites and self.policy != "two_way"
+
     def restricted(self, allowed: frozenset[Side]) -> FieldRule:
         """The rule with writes limited to `allowed` sides too."""
         return replace(self, writable=self.writable & allowed)
@@ -135,7 +140,7 @@ def _winner(
             return values[owner], f"{owner} owns this field; {side} edit is overwritten", False
         return values[side], f"changed on {side} only", False
     value, why = _resolve(rule, values, times)
-    if _blank(value) and not rule.blank_overwrites:
+    if _blank(value) and not rule.blanks_win:
         other = values["hubspot"] if values["salesforce"] is value else values["salesforce"]
         if not _blank(other):
             value, why = other, f"{why}; a blank never overwrites a value"
@@ -193,7 +198,7 @@ def _writes(
             continue
         if target not in rule.writable:
             held = f"{target} is not written ({why})"
-        elif _blank(value) and not _blank(current) and not rule.blank_overwrites:
+        elif _blank(value) and not _blank(current) and not rule.blanks_win:
             held = f"a blank never overwrites {target}'s value ({why})"
         else:
             changes.append(

@@ -148,8 +148,13 @@ def test_a_one_sided_blank_is_held_and_the_base_kept() -> None:
 
 
 def test_blank_overwrites_when_the_mapping_says_so() -> None:
-    r = rule("two_way", blank_overwrites=True)
+    r = rule("newest_wins", blank_overwrites=True)
     assert decide(r, None, "CEO", "CEO")[:2] == ([("hubspot", "CEO", None)], None)
+
+
+def test_two_way_never_writes_a_blank_whatever_the_mapping_says() -> None:
+    r = rule("two_way", blank_overwrites=True)
+    assert decide(r, None, "CEO", "CEO")[0] == []
 
 
 def test_first_sync_takes_the_policy_winner_and_fills_blanks_from_the_other_side() -> None:
