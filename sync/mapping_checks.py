@@ -163,6 +163,8 @@ def _check_values(mapping: Mapping, spec: FieldMap, loc: Path_, report: _Report)
 def _check_policy(spec: FieldMap, loc: Path_, report: _Report) -> None:
     if spec.policy == "most_restrictive" and spec.type != "boolean":
         report.add((*loc, "policy"), "most_restrictive applies to boolean (do-not-contact) fields")
+    if spec.policy == "two_way" and spec.blank_overwrites:
+        report.add((*loc, "blank_overwrites"), "two_way never writes a blank; use newest_wins")
     if spec.policy == "never" and spec.direction not in (None, "none"):
         report.add((*loc, "direction"), "a `never` field is read only: direction must be none")
     targets: dict[str, Side] = {"to_salesforce": "salesforce", "to_hubspot": "hubspot"}

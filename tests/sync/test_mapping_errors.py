@@ -32,6 +32,7 @@ CASES = [
     ("derived_unknown_field.yaml", 16, "derive_any_of.1: unknown field 'sms_opt_out'"),
     ("never_with_direction.yaml", 13, "a `never` field is read only: direction must be none"),
     ("duplicate_key.yaml", 11, "not valid YAML: duplicate key 'email'"),
+    ("two_way_blank.yaml", 13, "two_way never writes a blank; use newest_wins"),
     (
         "object_in_two_pairs.yaml",
         14,
