@@ -64,6 +64,8 @@ def explain(decision: LeadDecision | OpportunityDecision) -> str:
     lines += [f"  {e.criterion:<24} {_signed(e.points):>4}" for e in decision.breakdown]
     if not decision.breakdown:
         lines.append("  no scoring criterion met")
+    else:
+        lines.append(f"  {'total':<24} {decision.score:>4}")
     if decision.routing is not None:
         r = decision.routing
         lines.append(f"Owner: none usable; routed to {r.owner_email} ({r.team} team, {r.rule})")

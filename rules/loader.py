@@ -7,10 +7,10 @@ config/sop.yaml) raising `config.yamlfile.ConfigFileError`; `DEFAULT_RULES`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from config.yamlfile import ConfigFileError, Path_, Problem, line_of, load_located, validate_located
 from rules.checks import check_rules
+from rules.schema import RulesFile
 
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "config" / "sop.yaml"
 
@@ -30,7 +30,7 @@ class Located:
         self.problems.append(Problem(str(self.path), line, f"{label}: {message}"))
 
 
-def load_rules(path: Path | None = None) -> Any:
+def load_rules(path: Path | None = None) -> RulesFile:
     """Read, validate and check a rules file.
 
     Args:
@@ -42,8 +42,6 @@ def load_rules(path: Path | None = None) -> Any:
     Raises:
         ConfigFileError: every problem found, each with file and line.
     """
-    from rules.schema import RulesFile
-
     source = Path(path) if path is not None else DEFAULT_RULES
     data, lines = load_located(source)
     if data is not None and not isinstance(data, dict):
