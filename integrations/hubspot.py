@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from config.settings import HubSpotSettings
@@ -33,20 +31,9 @@ from integrations.base import (
     WriteResult,
     WriteRow,
 )
-from integrations.hubspot_batch import chunks
 from integrations.hubspot_http import Transport
+from integrations.hubspot_reads import Reader
 from integrations.hubspot_schema import Schema
-from integrations.hubspot_search import (
-    OBJECT_ID,
-    Page,
-    SearchFilter,
-    SearchQuery,
-    changed,
-    from_ms,
-    id_value,
-    parse_time,
-    to_ms,
-)
 from integrations.hubspot_writes import (
     TASK_LINKS,
     Input,
@@ -57,15 +44,8 @@ from integrations.hubspot_writes import (
     task_properties,
     upsert_input,
 )
-from integrations.limiter import CallKind, RateLimiter
+from integrations.limiter import RateLimiter
 
-MODIFIED_PROPERTY = {
-    "contacts": "lastmodifieddate",
-    "companies": "hs_lastmodifieddate",
-    "deals": "hs_lastmodifieddate",
-    "tasks": "hs_lastmodifieddate",
-}
-LIST_PAGE_LIMIT = 100
 Clock = Callable[[], datetime]
 
 
@@ -117,6 +97,7 @@ class HubSpotConnector:
             attempts=attempts,
             sleep=retry_sleep,
         )
+        self.reader = Reader(self.transport, settings, self.now)
         self.writer = Writer(self.transport, settings.concurrency)
         self.schema = Schema(self.transport)
 
@@ -128,83 +109,15 @@ class HubSpotConnector:
         self, object: str, cursor: Cursor | None, fields: Sequence[str]
     ) -> Iterator[Record]:
         """Records changed after the cursor and before now minus the search lag, oldest first."""
-        prop = MODIFIED_PROPERTY[object]
-        end_ms = to_ms(self.now() - timedelta(seconds=self.settings.search_lag_seconds))
-        start_ms, after = 0, None
-        if cursor is not None:
-            start_ms = to_ms(cursor.modified - self.overlap)
-            record_id = cursor.record_id if cursor.record_id.isdigit() else "0"
-            after = (to_ms(cursor.modified), int(record_id))
-        names = list(dict.fromkeys([*fields, prop]))
-        run = partial(self._search, object, names)
-        for raw in changed(run, prop, start_ms, end_ms, after=after):
-            yield self._record(object, raw, fields)
-
-    def _search(self, object: str, names: Sequence[str], query: SearchQuery) -> Page:
-        api = self.transport.sdk.crm.objects.search_api
-        answer = self.transport.call(
-            f"POST /crm/v3/objects/{object}/search",
-            partial(api.do_search_with_http_info, object, query.body(names)),
-            kind=CallKind.SEARCH,
-        )
-        body = answer.body or {}
-        return Page(list(body.get("results") or []), int(body.get("total") or 0))
-
-    def _record(self, object: str, raw: dict[str, Any], fields: Sequence[str]) -> Record:
-        props = raw.get("properties") or {}
-        stamp = props.get(MODIFIED_PROPERTY[object]) or raw.get("updatedAt")
-        return Record(
-            object=object,
-            id=str(raw["id"]),
-            modified=from_ms(parse_time(stamp)),
-            fields={f: props.get(f) for f in fields},
-            archived=bool(raw.get("archived", False)),
-        )
+        return self.reader.changed_since(object, cursor, fields, self.overlap)
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:
         """Every live record, 100 per call, only the requested properties."""
-        names = list(dict.fromkeys([*fields, MODIFIED_PROPERTY[object]]))
-        for raw in self._list(object, names, archived=False):
-            yield self._record(object, raw, fields)
-
-    def _list(self, object: str, names: Sequence[str], archived: bool) -> Iterator[dict[str, Any]]:
-        api = self.transport.sdk.crm.objects.basic_api
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": LIST_PAGE_LIMIT, "properties": list(names)}
-            kwargs.update({"archived": archived} if archived else {})
-            kwargs.update({"after": after} if after else {})
-            answer = self.transport.call(
-                f"GET /crm/v3/objects/{object}",
-                partial(api.get_page_with_http_info, object, **kwargs),
-            )
-            body = answer.body or {}
-            yield from body.get("results") or []
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return
+        return self.reader.read_all(object, fields)
 
     def read_by_ids(self, object: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         """The live records with these ids, 100 per call; missing (or non-numeric) ids left out."""
-        wanted = [i for i in dict.fromkeys(checked_id(i) for i in ids) if i is not None]
-        names = list(dict.fromkeys([*fields, MODIFIED_PROPERTY[object]]))
-        batches = chunks(wanted)
-        workers = max(1, min(self.settings.concurrency, len(batches)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pages = list(pool.map(partial(self._read_batch, object, names), batches))
-        found = {str(r["id"]): r for page in pages for r in page}
-        return [self._record(object, found[i], fields) for i in wanted if i in found]
-
-    def _read_batch(
-        self, object: str, names: Sequence[str], ids: Sequence[str]
-    ) -> list[dict[str, Any]]:
-        api = self.transport.sdk.crm.objects.batch_api
-        body = {"inputs": [{"id": i} for i in ids], "properties": list(names)}
-        answer = self.transport.call(
-            f"POST /crm/v3/objects/{object}/batch/read",
-            partial(api.read_with_http_info, object, body),
-        )
-        return list((answer.body or {}).get("results") or [])
+        return self.reader.read_by_ids(object, ids, fields)
 
     def deletions(self, object: str, since: datetime | None) -> Iterator[Deletion]:
         """Archived records (archived after `since`), by sweeping the archived list.
@@ -212,26 +125,11 @@ class HubSpotConnector:
         Merged-away records are listed on their winner (`hs_merged_object_ids`) and a
         GDPR delete leaves nothing: both are for the caller to reconcile.
         """
-        since_ms = to_ms(since) if since is not None else None
-        for raw in self._list(object, [OBJECT_ID], archived=True):
-            when = raw.get("archivedAt")
-            when_ms = parse_time(when) if when else None
-            if since_ms is not None and when_ms is not None and when_ms <= since_ms:
-                continue
-            yield Deletion(object, str(raw["id"]), from_ms(when_ms) if when_ms else None)
+        return self.reader.deletions(object, since)
 
     def find_by(self, object: str, prop: str, value: str, fields: Sequence[str]) -> list[Record]:
         """Records whose `prop` equals `value` (the value is sent as data, never as syntax)."""
-        names = list(dict.fromkeys([*fields, MODIFIED_PROPERTY[object]]))
-        found: list[Record] = []
-        last_id = "0"
-        while True:
-            filters = (SearchFilter(prop, "EQ", str(value)), SearchFilter(OBJECT_ID, "GT", last_id))
-            page = self._search(object, names, SearchQuery(filters, OBJECT_ID))
-            found += [self._record(object, r, fields) for r in page.results]
-            if len(page.results) >= page.total or not page.results:
-                return found
-            last_id = id_value(found[-1].id)
+        return self.reader.find_by(object, prop, value, fields)
 
     # --- writes --------------------------------------------------------------------
     def create(self, object: str, rows: Sequence[WriteRow]) -> list[WriteResult]:

@@ -1,14 +1,19 @@
-"""HubSpot search, paged so that no record is lost: keyset windows, instants paged by id.
+"""HubSpot search, paged so that no record is lost: keyset pages on (modified time, id).
 
 HubSpot's search stops at 10,000 results per query, trails writes by up to a
 minute, and accepts one sort. Offset paging (`after`) over a window would hit
 that cap and, worse, skip a record whenever an earlier one is modified while
-paging (everything after it shifts by one). So every page here is a fresh
-query: the window is narrowed to start at the last timestamp read, and records
-at that last timestamp are held back and read again by the next page, which
-starts with all of them. When one page is filled by a single instant, that
-instant is paged on its own by `hs_object_id` (EQ time, GT last id, sorted by
-id), which has no cap at all. Records come out in (time, id) order.
+paging (everything after it shifts by one). So every page is a fresh query
+for the records after the last (time, id) read: `time = T AND id > X` OR
+`T < time < end`, sorted by time. No query ever pages, so neither the cap nor
+a crowd of 25,000 records sharing one instant matters.
+
+That is exact when HubSpot orders equal times by id. Nothing promises it, so
+it is checked: the records of the page's last instant are held back until the
+next query's total equals the previous total minus the page, which holds only
+if no record at or before the page's last (time, id) was skipped. When the
+check fails, that instant is read whole on its own, paged by id (EQ time, GT
+id, sorted by id). Records come out in (time, id) order.
 """
 
 from __future__ import annotations
@@ -88,20 +93,35 @@ class SearchFilter:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """One search request: filters ANDed in one group, one ascending sort, no offset."""
+    """One search request: filters ANDed in a group (groups ORed), one ascending sort.
+
+    `offset` is only for probing one rank (offset + limit stays within the cap).
+    """
 
     filters: tuple[SearchFilter, ...]
     sort: str
     limit: int = SEARCH_PAGE_LIMIT
+    offset: int = 0
+    alternatives: tuple[tuple[SearchFilter, ...], ...] = ()  # further groups, ORed
+
+    def __post_init__(self) -> None:
+        if self.offset + self.limit > SEARCH_RESULT_CAP:
+            raise ValueError(f"search cannot reach past result {SEARCH_RESULT_CAP}")
 
     def body(self, properties: Sequence[str]) -> dict[str, Any]:
         """The request JSON for the search endpoint."""
-        return {
-            "filterGroups": [{"filters": [f.to_json() for f in self.filters]}],
+        body: dict[str, Any] = {
+            "filterGroups": [
+                {"filters": [f.to_json() for f in group]}
+                for group in (self.filters, *self.alternatives)
+            ],
             "sorts": [{"propertyName": self.sort, "direction": "ASCENDING"}],
             "properties": list(properties),
             "limit": self.limit,
         }
+        if self.offset:
+            body["after"] = str(self.offset)
+        return body
 
 
 @dataclass(frozen=True)
@@ -138,6 +158,23 @@ def instant_query(prop: str, at_ms: int, after_id: int, limit: int) -> SearchQue
     return SearchQuery(filters, OBJECT_ID, limit)
 
 
+def resume_query(prop: str, position: tuple[int, int], end_ms: int, limit: int) -> SearchQuery:
+    """Records after (time, id) `position` and before `end`: the next keyset page."""
+    at_ms, last_id = position
+    same_instant = (
+        SearchFilter(prop, "EQ", time_value(at_ms)),
+        SearchFilter(OBJECT_ID, "GT", id_value(last_id)),
+    )
+    later = (
+        SearchFilter(prop, "GT", time_value(at_ms)),
+        SearchFilter(prop, "LT", time_value(end_ms)),
+    )
+    return SearchQuery(same_instant, prop, limit, alternatives=(later,))
+
+
+Keyed = tuple[tuple[int, int], dict[str, Any]]
+
+
 def changed(
     run: Runner,
     prop: str,
@@ -160,30 +197,39 @@ def changed(
     Yields:
         Raw search results.
     """
-    lo = start_ms
-    while lo < end_ms:
-        page = run(window_query(prop, lo, end_ms, limit))
+    query = window_query(prop, start_ms, end_ms, limit)
+    position: tuple[int, int] | None = None  # what `query` resumes after
+    held_from: tuple[int, int] | None = None  # what the held records were read after
+    held: list[Keyed] = []
+    expected = 0
+    while True:
+        page = run(query)
+        if held and page.total != expected:
+            # Ties are not in id order: read the held instant whole, by id, then go on.
+            at_ms = held[0][0][0]
+            resume = held_from[1] if held_from is not None and held_from[0] == at_ms else 0
+            yield from _instant(run, prop, at_ms, resume, after, limit)
+            query, position, held = window_query(prop, at_ms + 1, end_ms, limit), None, []
+            continue
+        yield from _after(held, after)
         keyed = sorted(((record_key(r, prop), r) for r in page.results), key=lambda kr: kr[0])
-        if not keyed:
-            return
-        first, last = keyed[0][0][0], keyed[-1][0][0]
-        exhausted = len(keyed) >= page.total or len(keyed) < limit
-        if exhausted:
+        if not keyed or len(keyed) >= page.total or len(keyed) < limit:
             yield from _after(keyed, after)
             return
-        if first == last:
-            yield from _instant(run, prop, first, after, limit)
-            lo = first + 1
-            continue
-        # Hold back the last instant: the next page starts with all of it.
+        last = keyed[-1][0][0]
         yield from _after([kr for kr in keyed if kr[0][0] < last], after)
-        lo = last
+        held = [kr for kr in keyed if kr[0][0] == last]
+        held_from, position = position, held[-1][0]
+        expected = page.total - len(keyed)
+        query = resume_query(prop, position, end_ms, limit)
 
 
 def _instant(
-    run: Runner, prop: str, at_ms: int, after: tuple[int, int] | None, limit: int
+    run: Runner, prop: str, at_ms: int, last_id: int, after: tuple[int, int] | None, limit: int
 ) -> Iterator[dict[str, Any]]:
-    last_id = after[1] if after is not None and after[0] == at_ms else 0
+    """One instant's records with id > last_id, paged by id (no cap, no tie question)."""
+    if after is not None and after[0] == at_ms:
+        last_id = max(last_id, after[1])
     while True:
         page = run(instant_query(prop, at_ms, last_id, limit))
         keyed = sorted(((record_key(r, prop), r) for r in page.results), key=lambda kr: kr[0])
@@ -193,9 +239,38 @@ def _instant(
         last_id = keyed[-1][0][1]
 
 
-def _after(
-    keyed: list[tuple[tuple[int, int], dict[str, Any]]], after: tuple[int, int] | None
-) -> Iterator[dict[str, Any]]:
+def _after(keyed: list[Keyed], after: tuple[int, int] | None) -> Iterator[dict[str, Any]]:
     for key, record in keyed:
         if after is None or key > after:
             yield record
+
+
+def id_quantiles(run: Runner, parts: int, min_total: int = 0) -> tuple[int, list[int]]:
+    """The total and the ids splitting all records (by id) into `parts` near-equal runs.
+
+    One search for the total, then one per boundary (plus one hop per 10,000
+    records, as a query cannot reach past its 10,000th result). Records newer than
+    the search lag are not counted, which only skews the balance.
+
+    Returns:
+        (total, boundary ids ascending; empty below `min_total` records).
+    """
+    first = run(SearchQuery((SearchFilter(OBJECT_ID, "GT", "0"),), OBJECT_ID, limit=1))
+    total = first.total
+    bounds: list[int] = []
+    if total < min_total:
+        return total, bounds
+    base_id, base_rank = 0, 0
+    for rank in (round(k * total / parts) for k in range(1, parts)):
+        while rank - base_rank >= SEARCH_RESULT_CAP:
+            base_id = _id_at(run, base_id, SEARCH_RESULT_CAP - 1)
+            base_rank += SEARCH_RESULT_CAP
+        if rank > base_rank:
+            bounds.append(_id_at(run, base_id, rank - base_rank))
+    return total, sorted(set(bounds))
+
+
+def _id_at(run: Runner, after_id: int, offset: int) -> int:
+    filters = (SearchFilter(OBJECT_ID, "GT", id_value(after_id)),)
+    page = run(SearchQuery(filters, OBJECT_ID, limit=1, offset=offset))
+    return int(page.results[0]["id"]) if page.results else after_id

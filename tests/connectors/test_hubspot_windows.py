@@ -14,6 +14,7 @@ from integrations.hubspot_search import (
     SearchFilter,
     SearchQuery,
     changed,
+    id_quantiles,
     id_value,
     parse_time,
     time_value,
@@ -23,12 +24,20 @@ PROP = "lastmodifieddate"
 
 
 class FakeSearch:
-    """In-memory search: applies the filters, one sort with shuffled ties, the 10,000 cap."""
+    """In-memory search: filter groups, one sort, ties shuffled (or by id), the 10,000 cap."""
 
-    def __init__(self, rows: list[tuple[int, int]], seed: int = 1) -> None:
+    def __init__(
+        self,
+        rows: list[tuple[int, int]],
+        seed: int = 1,
+        ties_by_id: bool = False,
+        reverse_ties: bool = False,
+    ) -> None:
         self.rows = rows
         self.calls: list[SearchQuery] = []
         self.rng = random.Random(seed)
+        self.ties_by_id = ties_by_id
+        self.reverse_ties = reverse_ties
 
     def _match(self, row: tuple[int, int], f: SearchFilter) -> bool:
         value = row[0] if f.property == PROP else row[1]
@@ -44,10 +53,13 @@ class FakeSearch:
     def __call__(self, query: SearchQuery) -> Page:
         self.calls.append(query)
         assert query.limit <= 200
-        hits = [r for r in self.rows if all(self._match(r, f) for f in query.filters)]
-        self.rng.shuffle(hits)  # ties come back in no particular order
+        groups = (query.filters, *query.alternatives)
+        hits = [r for r in self.rows if any(all(self._match(r, f) for f in g) for g in groups)]
+        self.rng.shuffle(hits)  # ties come back in no particular order...
+        if self.ties_by_id or self.reverse_ties:
+            hits.sort(key=lambda r: r[1], reverse=self.reverse_ties)  # ...or by id
         hits.sort(key=lambda r: r[0] if query.sort == PROP else r[1])
-        page = hits[: query.limit]
+        page = hits[query.offset : query.offset + query.limit]
         results: list[dict[str, Any]] = [
             {"id": str(i), "properties": {PROP: str(ms), "hs_object_id": str(i)}} for ms, i in page
         ]
@@ -62,24 +74,38 @@ def keys(records: list[dict[str, Any]]) -> list[tuple[int, int]]:
     return [(int(r["properties"][PROP]), int(r["id"])) for r in records]
 
 
-def test_spread_records_read_once_each_in_order_near_one_call_per_page() -> None:
+@pytest.mark.parametrize("ties_by_id", [True, False])
+def test_spread_records_read_once_each_in_order(ties_by_id: bool) -> None:
     rows = [(1000 + i // 3, i + 1) for i in range(1_000)]
-    search = FakeSearch(rows)
+    search = FakeSearch(rows, ties_by_id=ties_by_id)
     got = list(changed(search, PROP, 0, 10**6))
     assert keys(got) == sorted(rows)
-    # Each page re-reads at most the few records of its last instant.
-    assert len(search.calls) <= 6
+    pages = -(-len(rows) // 200)
+    if ties_by_id:
+        assert len(search.calls) == pages  # the ideal: one call per 200
+    else:
+        assert len(search.calls) <= 2 * pages + 1  # each held instant re-read on its own
 
 
-def test_one_instant_holding_more_than_the_cap_is_paged_by_id() -> None:
+@pytest.mark.parametrize("ties_by_id", [True, False])
+def test_one_instant_holding_more_than_the_cap_is_read_whole(ties_by_id: bool) -> None:
     crowd = [(5000, i) for i in range(1, SEARCH_RESULT_CAP + 2_501)]
     rows = [(4000, 900_000), *crowd, (6000, 900_001)]
-    search = FakeSearch(rows)
+    search = FakeSearch(rows, ties_by_id=ties_by_id)
     got = list(changed(search, PROP, 0, 10**6))
     assert keys(got) == sorted(rows)
-    assert len(set(ids(got))) == len(rows)
-    instant_calls = [q for q in search.calls if q.sort == "hs_object_id"]
-    assert len(instant_calls) == -(-len(crowd) // 200)
+    assert all(q.offset == 0 for q in search.calls)  # never paged into the cap
+    assert len(search.calls) <= -(-len(rows) // 200) + 3
+
+
+def test_a_record_skipped_by_an_unlucky_tie_order_is_still_read() -> None:
+    # Ties come back largest id first: a page ending inside an instant holds its
+    # largest ids, and resuming after the largest would skip all the smaller ones.
+    rows = [(10, i) for i in range(1, 201)] + [(11, 1_000), (12, 1_001)]
+    search = FakeSearch(rows, reverse_ties=True)
+    got = list(changed(search, PROP, 0, 100, limit=150))
+    assert keys(got) == sorted(rows)
+    assert any(q.sort == "hs_object_id" for q in search.calls)  # the instant was read whole
 
 
 def test_window_end_is_exclusive_and_start_inclusive() -> None:
@@ -142,3 +168,25 @@ def test_parse_time_accepts_iso_and_ms() -> None:
     ms = int(datetime(2026, 3, 10, 18, tzinfo=UTC).timestamp() * 1000)
     assert parse_time("2026-03-10T18:00:00.000Z") == ms
     assert parse_time(str(ms)) == ms
+
+
+def test_id_quantiles_split_evenly_and_hop_past_the_cap() -> None:
+    ids = list(range(1, 12_001)) + list(range(5_000_000, 5_013_000))  # gappy ids
+    search = FakeSearch([(0, i) for i in ids])
+    total, bounds = id_quantiles(search, 4)
+    assert total == len(ids)
+    ranks = [ids.index(b) for b in bounds]
+    assert ranks == [round(k * len(ids) / 4) for k in (1, 2, 3)]
+    assert all(q.offset + q.limit <= SEARCH_RESULT_CAP for q in search.calls)
+    assert len(search.calls) == 1 + 3 + 1
+
+
+def test_id_quantiles_skip_small_objects() -> None:
+    search = FakeSearch([(0, i) for i in range(1, 50)])
+    assert id_quantiles(search, 4, min_total=100) == (49, [])
+    assert len(search.calls) == 1
+
+
+def test_a_query_cannot_reach_past_the_cap() -> None:
+    with pytest.raises(ValueError):
+        SearchQuery((), "hs_object_id", limit=200, offset=9_900)
