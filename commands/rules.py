@@ -119,7 +119,12 @@ def evaluate(
     rules_file: RulesOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Evaluate canonical leads offline (no CRM): score, stage move and tasks per lead."""
+    """Evaluate canonical leads offline (no CRM): score, stage move and tasks per lead.
+
+    Output has one entry per input, in order. A bad record is reported on stderr with its
+    index and field (and in --json as {"index", "id", "errors"}); the others are still
+    evaluated, and the exit code is 1.
+    """
     compiled = _load(rules_file)
     moment = _parse_now(now)
     results, errors = evaluate_records(compiled, _read_leads(input_file), moment)
