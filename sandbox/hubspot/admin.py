@@ -1,4 +1,16 @@
-"""Admin endpoints (never counted): faults, clock, reset, options and test helpers."""
+"""Admin endpoints (never counted, never rate limited), all `POST /__admin/...` with JSON bodies.
+
+- `/faults` `{FaultOptions fields}`: set faults now (RNG and call count restart).
+- `/clock` `{"advance_seconds": N}`: move the sandbox clock (search lag, rate windows).
+- `/options` `{"rate_limits", "search_lag_seconds", "hubspot_calls_per_10s",
+  "hubspot_search_per_second", "hubspot_daily_limit"}`: change limits while running.
+- `/reset` `{}`: data and created properties back to the seed; limits and counters reset.
+- `/hubspot/touch` `{"count": N}` or `{"ids": [...]}`: analytics touches contacts.
+- `/hubspot/edit` `{"type", "id", "properties"}`: another user changes a record.
+- `/hubspot/bulk` `{"type", "count", "properties" (with "{n}"), "age_seconds"}`: many
+  records at once, already past the search lag.
+- `/hubspot/owners` `{"owners": [PublicOwner, ...]}`: add or replace owners.
+"""
 
 from __future__ import annotations
 
@@ -72,7 +84,7 @@ def _options(app: HubSpotApp, body: dict[str, Any]) -> Response:
 
 def _reset(app: HubSpotApp, body: dict[str, Any]) -> Response:
     app.store.clear()
-    app.schema.__init__(app.schema.dynamic_options)  # type: ignore[misc]
+    app.schema.reset()
     app.limiter.reset()
     app.counter.reset()
     seeding.load(app)
@@ -93,7 +105,7 @@ def touch_contacts(app: HubSpotApp, count: int, ids: list[int] | None = None) ->
             found = app.store.query(
                 "SELECT id FROM objects WHERE type='contacts' AND archived=0 AND id>=?"
                 " ORDER BY id LIMIT 1",
-                (app._rng.randint(low, high),),
+                (app.rng.randint(low, high),),
             )
             ids.extend(int(r[0]) for r in found)
     now = app.records.now_ms()

@@ -64,7 +64,8 @@ class HubSpotApp(SandboxApp):
         self.records = Records(self.store, self.schema, self.clock)
         self.faults = FaultEngine(options.faults)
         self.limiter = RateLimiter(options, self.clock)
-        self._rng = random.Random(options.faults.seed)
+        # Seeded picks the fault engine does not make (which 5xx, which contacts to touch).
+        self.rng = random.Random(options.faults.seed)
         for routes in (ObjectRoutes, BatchRoutes, AssociationRoutes, PortalRoutes):
             routes(self)
         for route in self.router.routes:
@@ -104,7 +105,7 @@ class HubSpotApp(SandboxApp):
         if fault is CallFault.HANG:
             self.faults.hang()
             return Response(504, error_body("gateway timeout", "INTERNAL_ERROR"))
-        status = self._rng.choice(SERVER_ERRORS)
+        status = self.rng.choice(SERVER_ERRORS)
         return Response(status, error_body("internal error", "INTERNAL_ERROR"))
 
     def after(self, request: Request, route: Route, response: Response) -> Response:

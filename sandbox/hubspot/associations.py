@@ -181,7 +181,7 @@ class AssociationRoutes:
         src, dst = object_type(src), object_type(dst)
         with self.app.store.transaction():
             result = self._default(src, src_id, dst, dst_id)
-        return Response(200, batch_envelope([result]))
+        return self.app.maybe_lost(Response(200, batch_envelope([result])))
 
     def _inputs(self, request: Request) -> list[dict[str, Any]]:
         inputs = (request.json() or {}).get("inputs")
@@ -197,7 +197,7 @@ class AssociationRoutes:
         inputs = self._inputs(request)
         with self.app.store.transaction():
             results = [self._default(src, i["from"]["id"], dst, i["to"]["id"]) for i in inputs]
-        return Response(200, batch_envelope(results))
+        return self.app.maybe_lost(Response(200, batch_envelope(results)))
 
     def batch_create(self, request: Request, src: str, dst: str) -> Response:
         """POST .../batch/create with explicit types -> 201."""
@@ -223,7 +223,7 @@ class AssociationRoutes:
                         "labels": [],
                     }
                 )
-        return Response(201, batch_envelope(results))
+        return self.app.maybe_lost(Response(201, batch_envelope(results)))
 
     def _targets(self, src: str, src_id: int, dst: str) -> list[dict[str, Any]]:
         primary = PRIMARY_TYPES.get((src, dst))
@@ -276,4 +276,4 @@ class AssociationRoutes:
             for item in self._inputs(request):
                 for to in item.get("to") or []:
                     unlink(self.app.store, src, int(item["from"]["id"]), dst, int(to["id"]))
-        return Response(204)
+        return self.app.maybe_lost(Response(204))

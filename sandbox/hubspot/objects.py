@@ -159,7 +159,7 @@ class ObjectRoutes:
                 "Both primaryObjectId and objectIdToMerge must name distinct live records"
             )
         row = self.app.merge(kind, winner, loser)
-        return Response(200, self.records.render(row))
+        return self.app.maybe_lost(Response(200, self.records.render(row)))
 
     def gdpr_delete(self, request: Request) -> Response:
         """POST contacts/gdpr-delete {objectId, idProperty?} -> 204; nothing left behind."""
@@ -171,4 +171,4 @@ class ObjectRoutes:
             raise ApiError(404, "Contact not found", "OBJECT_NOT_FOUND")
         with self.app.store.transaction():
             self.app.store.delete("contacts", row.id)
-        return Response(204)
+        return self.app.maybe_lost(Response(204))

@@ -114,10 +114,14 @@ class PortalSchema:
     """Properties per object type; `options_from` lists are resolved through callbacks."""
 
     def __init__(self, dynamic_options: dict[str, Callable[[str], list[str]]]) -> None:
-        raw = yaml.safe_load(SCHEMA_FILE.read_text())
-        self.raw = raw
+        self.raw = yaml.safe_load(SCHEMA_FILE.read_text())
         self.dynamic_options = dynamic_options
         self.properties: dict[str, dict[str, Property]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the portal as shipped: properties created through the API are gone."""
+        raw = self.raw
         for object_type in OBJECT_TYPES:
             props = {p.name: p for p in _system_properties(object_type)}
             specs = raw["objects"].get(object_type, {}).get("properties", {})

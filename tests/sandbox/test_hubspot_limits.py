@@ -181,12 +181,22 @@ def test_admin_edit_as_another_user_and_touch(sb: Any) -> None:
     )
 
 
-def test_admin_reset_restores_the_seed(sb: Any) -> None:
-    client = hubspot_client(sb)
-    new_contact(client, "temp@x.com")
-    response = hubspot_raw(sb).post(f"{sb.hubspot_url}/__admin/reset")
-    assert response.status_code == 204
-    assert client.crm.contacts.basic_api.get_page().results == []
+def test_admin_reset_restores_the_seed(make_sandbox: Any) -> None:
+    sb = make_sandbox(size=12, rate_limits=False)
+    seeded = sb.hubspot.describe()
+    raw = hubspot_raw(sb)
+    new_contact(hubspot_client(sb), "temp@x.com")
+    prop = {
+        "name": "crmops_score",
+        "label": "s",
+        "type": "number",
+        "fieldType": "number",
+        "groupName": "g",
+    }
+    assert raw.post(f"{sb.hubspot_url}/crm/v3/properties/contacts", json=prop).status_code == 201
+    assert raw.post(f"{sb.hubspot_url}/__admin/reset").status_code == 204
+    assert sb.hubspot.describe() == seeded
+    assert raw.get(f"{sb.hubspot_url}/crm/v3/properties/contacts/crmops_score").status_code == 404
 
 
 def test_fault_latency_delays_answers(sb: Any) -> None:
