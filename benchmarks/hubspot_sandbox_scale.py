@@ -98,6 +98,13 @@ def main() -> None:
     }
     ms, found = call(app, "POST", contacts + "/search", body)
     print(f"search BETWEEN over everything sorted asc: {ms:.1f} ms (total {found['total']})")
+    by_name = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "firstname", "operator": "EQ", "value": "nobody"}]}
+        ]
+    }
+    ms, found = call(app, "POST", contacts + "/search", by_name)
+    print(f"search firstname EQ (no index: full scan): {ms:.1f} ms (total {found['total']})")
     email = page["results"][0]["properties"]["email"]
     by_email = {
         "filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}]
@@ -113,7 +120,7 @@ def main() -> None:
         "limit": 100,
     }
     ms, found = call(app, "POST", contacts + "/search", by_stage)
-    print(f"search lifecyclestage EQ (json, no index): {ms:.1f} ms (total {found['total']})")
+    print(f"search lifecyclestage EQ (expression index): {ms:.1f} ms (total {found['total']})")
     ms, _ = call(app, "GET", f"{contacts}/{email}?idProperty=email")
     print(f"get by email: {ms:.1f} ms")
     app.close()

@@ -16,6 +16,7 @@ from sandbox.hubspot.constants import (
 )
 from sandbox.hubspot.errors import validation
 from sandbox.hubspot.schema import PortalSchema
+from sandbox.hubspot.store import text_expression
 from sandbox.hubspot.timefmt import normalise, parse_ms
 
 RANGE_OPS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">=", "EQ": "=", "NEQ": "!="}
@@ -80,7 +81,7 @@ def column(schema: PortalSchema, object_type: str, name: str) -> Column:
         return Column(f"CAST(NULLIF({extract}, '') AS REAL)", "number")
     if kind in ("datetime", "date"):
         return Column(f"NULLIF({extract}, '')", "datetime")
-    return Column(f"lower(NULLIF({extract}, ''))", "text")
+    return Column(text_expression(name), "text")
 
 
 def _unique_filter(object_type: str, name: str, spec: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -235,15 +236,19 @@ def compile_search(
     order = _order(schema, object_type, body.get("sorts") or [])
     groups = body.get("filterGroups") or []
     range_sql, range_params = modified_range(object_type, groups)
-    # Unary + keeps SQLite off the modified-time index when neither the sort nor a range
-    # uses it: walking it for a bare visibility bound would sort the whole table.
-    horizon = "modified_ms <= ?" if range_sql or "modified_ms" in order else "+modified_ms <= ?"
+    groups_sql, group_params = _groups(schema, object_type, groups)
+    # Unary + takes a column away from SQLite's index choice. The modified-time index only
+    # helps a modified-time sort or range; walking the id order only an unfiltered page.
+    # Otherwise the filters pick their index (unique values, hot enumerations) or a scan.
+    by_modified = bool(range_sql) or "modified_ms" in order
+    horizon = "modified_ms <= ?" if by_modified else "+modified_ms <= ?"
+    if groups_sql and not by_modified:
+        order = order.replace("ORDER BY id", "ORDER BY +id")
     where = ["type = ?", "archived = 0", horizon]
     params: list[Any] = [object_type, visible_before_ms]
     if range_sql:
         where.append(range_sql)
         params.extend(range_params)
-    groups_sql, group_params = _groups(schema, object_type, groups)
     if groups_sql:
         where.append(groups_sql)
         params.extend(group_params)

@@ -29,12 +29,24 @@ CREATE TABLE IF NOT EXISTS merged(
 CREATE TABLE IF NOT EXISTS owners(id INTEGER PRIMARY KEY, email TEXT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Enumerations worth an index: searches filter on them without a modified-time range.
+HOT_PROPERTIES = ("lifecyclestage", "hs_lead_status", "hubspot_owner_id")
+
+
+def text_expression(name: str) -> str:
+    """The SQL a text property is compared through (expression indexes must match it exactly)."""
+    clean = name.replace('"', "").replace("'", "")
+    return f"lower(NULLIF(json_extract(props, '$.\"{clean}\"'), ''))"
+
+
 # Secondary indexes: dropped while a seed loads and built once after (much faster).
-INDEXES = """
-CREATE INDEX IF NOT EXISTS objects_modified ON objects(type, archived, modified_ms, id);
-CREATE INDEX IF NOT EXISTS objects_archived ON objects(type, archived, id);
-CREATE INDEX IF NOT EXISTS uniques_id ON uniques(type, id);
-"""
+INDEX_SQL = {
+    "objects_modified": "objects(type, archived, modified_ms, id)",
+    "objects_archived": "objects(type, archived, id)",
+    "uniques_id": "uniques(type, id)",
+    **{f"objects_p_{name}": f"objects(type, {text_expression(name)})" for name in HOT_PROPERTIES},
+}
+INDEXES = "".join(f"CREATE INDEX IF NOT EXISTS {n} ON {on};\n" for n, on in INDEX_SQL.items())
 COLUMNS = "type, id, created_ms, modified_ms, archived, archived_ms, props"
 
 
@@ -165,7 +177,7 @@ class Store:
     def bulk_load(self) -> Iterator[sqlite3.Connection]:
         """One transaction for a large load; secondary indexes are built once, at the end."""
         with self.transaction() as db:
-            for name in ("objects_modified", "objects_archived", "uniques_id"):
+            for name in INDEX_SQL:
                 db.execute(f"DROP INDEX IF EXISTS {name}")
             try:
                 yield db

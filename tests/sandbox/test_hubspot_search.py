@@ -208,3 +208,8 @@ def test_cursor_searches_walk_the_modified_time_index(
 def test_email_search_uses_the_unique_index(sb: Any) -> None:
     found = plan(sb, {"filterGroups": [{"filters": [eq("email", "EQ", "a@x.com")]}]})
     assert "uniques" in found
+
+
+def test_hot_enumeration_search_uses_its_expression_index(sb: Any) -> None:
+    found = plan(sb, {"filterGroups": [{"filters": [eq("lifecyclestage", "EQ", "customer")]}]})
+    assert "objects_p_lifecyclestage" in found
