@@ -265,8 +265,7 @@ def id_quantiles(run: Runner, parts: int, min_total: int = 0) -> tuple[int, list
         while rank - base_rank >= SEARCH_RESULT_CAP:
             base_id = _id_at(run, base_id, SEARCH_RESULT_CAP - 1)
             base_rank += SEARCH_RESULT_CAP
-        if rank > base_rank:
-            bounds.append(_id_at(run, base_id, rank - base_rank))
+        bounds.append(_id_at(run, base_id, rank - base_rank))
     return total, sorted(set(bounds))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
 
@@ -144,6 +145,7 @@ def test_stopping_a_parallel_read_early_stops_its_streams(sb: Any) -> None:
     bulk(sb, "contacts", 3_000, age_seconds=3600, email="s{n}@example.com")
     hs = connector(sb, concurrency=4)
     reader = hs.read_all("contacts", ["email"])
+    assert isinstance(reader, Generator)
     taken = [next(reader) for _ in range(250)]
     reader.close()
     settled = calls(sb, "objects.list")

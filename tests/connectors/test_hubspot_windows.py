@@ -181,6 +181,13 @@ def test_id_quantiles_split_evenly_and_hop_past_the_cap() -> None:
     assert len(search.calls) == 1 + 3 + 1
 
 
+def test_id_quantiles_on_a_boundary_that_is_exactly_the_cap() -> None:
+    ids = list(range(1, 20_001))
+    total, bounds = id_quantiles(FakeSearch([(0, i) for i in ids], ties_by_id=True), 4)
+    assert total == 20_000
+    assert bounds == [5_001, 10_001, 15_001]
+
+
 def test_id_quantiles_skip_small_objects() -> None:
     search = FakeSearch([(0, i) for i in range(1, 50)])
     assert id_quantiles(search, 4, min_total=100) == (49, [])
