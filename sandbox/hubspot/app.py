@@ -18,7 +18,7 @@ from sandbox.hubspot.constants import AUTH_CATEGORY, OBJECT_TYPES
 from sandbox.hubspot.errors import ApiError, error_body
 from sandbox.hubspot.limits import RateLimiter, rate_limited
 from sandbox.hubspot.objects import ObjectRoutes
-from sandbox.hubspot.portal import PortalRoutes, default_owners, stage_ids
+from sandbox.hubspot.portal import PortalRoutes, default_owners, pipelines, stage_ids
 from sandbox.hubspot.records import Records, Write
 from sandbox.hubspot.schema import PortalSchema
 from sandbox.hubspot.store import Row, Store
@@ -165,7 +165,7 @@ class HubSpotApp(SandboxApp):
 
     def merge(self, kind: str, winner: Row, loser: Row) -> Row:
         """Merge `loser` into `winner` (loser gone, listed in `hs_merged_object_ids`)."""
-        return seeding.merge(self, kind, winner, loser)
+        return self.records.merge(kind, winner, loser)
 
     def owners(self) -> list[dict[str, Any]]:
         """The portal's owners (seeded, or a default few)."""
@@ -177,7 +177,7 @@ class HubSpotApp(SandboxApp):
 
     def pipelines(self) -> list[dict[str, Any]]:
         """Deal pipelines with their per-portal stage ids."""
-        return seeding.pipelines(self)
+        return pipelines(self.schema.raw["pipelines"]["deals"], self.stage_ids())
 
     def stage_ids(self) -> dict[str, str]:
         """Deal stage label -> this portal's stage id."""

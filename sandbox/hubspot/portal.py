@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sandbox.hubspot.app import HubSpotApp
 
 EPOCH = "2024-01-02T09:00:00.000Z"
+CLOSED_STAGES = {"Closed Won": "1.0", "Closed Lost": "0.0"}
 DEFAULT_OWNERS = (("Dana", "Reyes"), ("Sam", "Okafor"), ("Lee", "Novak"), ("Ana", "Lindqvist"))
 
 
@@ -42,6 +43,42 @@ def default_owners(portal_id: int) -> list[dict[str, Any]]:
             }
         )
     return owners
+
+
+def pipelines(specs: list[dict[str, Any]], ids: dict[str, str]) -> list[dict[str, Any]]:
+    """The deal pipelines as `GET /crm/v3/pipelines/deals` answers them."""
+    result = []
+    for order, pipeline in enumerate(specs):
+        stages = []
+        for n, label in enumerate(pipeline["stages"]):
+            metadata = {
+                "isClosed": str(label in CLOSED_STAGES).lower(),
+                "probability": CLOSED_STAGES.get(label, f"{0.1 * (n + 1):.1f}"),
+            }
+            stages.append(
+                {
+                    "id": ids[label],
+                    "label": label,
+                    "displayOrder": n,
+                    "metadata": metadata,
+                    "createdAt": EPOCH,
+                    "updatedAt": EPOCH,
+                    "archived": False,
+                    "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                }
+            )
+        result.append(
+            {
+                "id": pipeline["id"],
+                "label": pipeline["label"],
+                "displayOrder": order,
+                "stages": stages,
+                "createdAt": EPOCH,
+                "updatedAt": EPOCH,
+                "archived": False,
+            }
+        )
+    return result
 
 
 class PortalRoutes:

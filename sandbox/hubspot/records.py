@@ -163,6 +163,40 @@ class Records:
                 self.store.save(row)
                 self.store.drop_uniques(object_type, row.id)
 
+    def merge(self, kind: str, winner: Row, loser: Row) -> Row:
+        """Winner keeps its values (blanks filled from the loser); the loser's id points at it."""
+        store = self.store
+        merged_ids = [i for i in winner.props.get("hs_merged_object_ids", "").split(";") if i]
+        merged_ids.append(str(loser.id))
+        with store.transaction() as db:
+            for name, value in loser.props.items():
+                if value and not winner.props.get(name) and name != "hs_merged_object_ids":
+                    winner.props[name] = value
+            winner.props["hs_merged_object_ids"] = ";".join(merged_ids)
+            winner.modified_ms = self.now_ms()
+            loser_uniques = db.execute(
+                "SELECT prop, value FROM uniques WHERE type=? AND id=?", (kind, loser.id)
+            ).fetchall()
+            for side in ("from", "to"):
+                db.execute(
+                    f"UPDATE OR IGNORE associations SET {side}_id=?"
+                    f" WHERE {side}_type=? AND {side}_id=?",
+                    (winner.id, kind, loser.id),
+                )
+            store.delete(kind, loser.id)
+            store.save(winner)
+            # The loser's unique values (its email) now find the winner, as secondary values do.
+            db.executemany(
+                "INSERT OR IGNORE INTO uniques VALUES(?,?,?,?)",
+                [(kind, p, v, winner.id) for p, v in loser_uniques],
+            )
+            db.execute(
+                "UPDATE merged SET winner_id=? WHERE type=? AND winner_id=?",
+                (winner.id, kind, loser.id),
+            )
+            db.execute("INSERT OR REPLACE INTO merged VALUES(?,?,?)", (kind, loser.id, winner.id))
+        return winner
+
 
 def _stage_rank(stage: str) -> int:
     return LIFECYCLE_ORDER.index(stage) if stage in LIFECYCLE_ORDER else len(LIFECYCLE_ORDER)

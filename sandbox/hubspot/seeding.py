@@ -1,4 +1,4 @@
-"""Loading the seed, restoring created properties, merges and the deal pipeline."""
+"""Loading the seed (in bulk, from fixtures.seed) and restoring properties created earlier."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from sandbox.hubspot.app import HubSpotApp
 
 EPOCH = "2024-01-02T09:00:00.000Z"
-CLOSED_STAGES = {"Closed Won": "1.0", "Closed Lost": "0.0"}
 
 
 def restore_properties(app: HubSpotApp) -> None:
@@ -135,75 +134,3 @@ def load(app: HubSpotApp) -> None:
             raise
         return  # no seed module yet: start empty
     insert_rows(app, hubspot_seed(app.options.seed, app.options.size, app.clock.now()), True)
-
-
-def merge(app: HubSpotApp, kind: str, winner: Row, loser: Row) -> Row:
-    """Winner keeps its values (blanks filled from the loser); the loser's id points at it."""
-    store = app.store
-    merged_ids = [i for i in winner.props.get("hs_merged_object_ids", "").split(";") if i]
-    merged_ids.append(str(loser.id))
-    with store.transaction() as db:
-        for name, value in loser.props.items():
-            if value and not winner.props.get(name) and name != "hs_merged_object_ids":
-                winner.props[name] = value
-        winner.props["hs_merged_object_ids"] = ";".join(merged_ids)
-        winner.modified_ms = app.records.now_ms()
-        loser_uniques = db.execute(
-            "SELECT prop, value FROM uniques WHERE type=? AND id=?", (kind, loser.id)
-        ).fetchall()
-        for side in ("from", "to"):
-            db.execute(
-                f"UPDATE OR IGNORE associations SET {side}_id=?"
-                f" WHERE {side}_type=? AND {side}_id=?",
-                (winner.id, kind, loser.id),
-            )
-        store.delete(kind, loser.id)
-        store.save(winner)
-        # The loser's unique values (its email) now find the winner, as secondary values do.
-        db.executemany(
-            "INSERT OR IGNORE INTO uniques VALUES(?,?,?,?)",
-            [(kind, p, v, winner.id) for p, v in loser_uniques],
-        )
-        db.execute(
-            "UPDATE merged SET winner_id=? WHERE type=? AND winner_id=?",
-            (winner.id, kind, loser.id),
-        )
-        db.execute("INSERT OR REPLACE INTO merged VALUES(?,?,?)", (kind, loser.id, winner.id))
-    return winner
-
-
-def pipelines(app: HubSpotApp) -> list[dict[str, Any]]:
-    """The deal pipelines as `GET /crm/v3/pipelines/deals` answers them."""
-    ids = app.stage_ids()
-    result = []
-    for order, pipeline in enumerate(app.schema.raw["pipelines"]["deals"]):
-        stages = []
-        for n, label in enumerate(pipeline["stages"]):
-            metadata = {
-                "isClosed": str(label in CLOSED_STAGES).lower(),
-                "probability": CLOSED_STAGES.get(label, f"{0.1 * (n + 1):.1f}"),
-            }
-            stages.append(
-                {
-                    "id": ids[label],
-                    "label": label,
-                    "displayOrder": n,
-                    "metadata": metadata,
-                    "createdAt": EPOCH,
-                    "updatedAt": EPOCH,
-                    "archived": False,
-                    "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
-                }
-            )
-        result.append(
-            {
-                "id": pipeline["id"],
-                "label": pipeline["label"],
-                "displayOrder": order,
-                "stages": stages,
-                "createdAt": EPOCH,
-                "updatedAt": EPOCH,
-                "archived": False,
-            }
-        )
-    return result
