@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from integrations.base import WriteResult
@@ -73,25 +73,32 @@ def write_isolating(items: Sequence[T], send: Send[T], locate: Locate[T]) -> lis
     Returns:
         One WriteResult per input, in input order.
     """
+    return _write(items, send, locate, probe=True)
+
+
+def _write(items: Sequence[T], send: Send[T], locate: Locate[T], probe: bool) -> list[WriteResult]:
     if not items:
         return []
     try:
         return send(items)
     except BatchRejected as rejected:
-        return _isolate(items, rejected, send, locate)
+        return _isolate(items, rejected, send, locate, probe)
 
 
 def _isolate(
-    items: Sequence[T], rejected: BatchRejected, send: Send[T], locate: Locate[T]
+    items: Sequence[T],
+    rejected: BatchRejected,
+    send: Send[T],
+    locate: Locate[T],
+    probe: bool = False,
 ) -> list[WriteResult]:
     if len(items) == 1:
         return [rejected.result()]
     named = sorted(set(locate(rejected, items)))
-    if not named or len(named) == len(items):
-        middle = len(items) // 2
-        return write_isolating(items[:middle], send, locate) + write_isolating(
-            items[middle:], send, locate
-        )
+    if len(named) == len(items):  # every input carries the defect the error names
+        return [rejected.result() for _ in items]
+    if not named:
+        return _bisect(items, rejected, send, locate, probe)
     rest = [item for i, item in enumerate(items) if i not in named]
     try:
         results = send(rest)
@@ -99,10 +106,71 @@ def _isolate(
         blamed = [rejected.result() for _ in named]
     except BatchRejected as again:
         results = _isolate(rest, again, send, locate)
-        blamed = write_isolating([items[i] for i in named], send, locate)
+        blamed = _write([items[i] for i in named], send, locate, probe=False)
     for i, result in zip(named, blamed, strict=True):
         results.insert(i, result)
     return results
+
+
+def _bisect(
+    items: Sequence[T], rejected: BatchRejected, send: Send[T], locate: Locate[T], probe: bool
+) -> list[WriteResult]:
+    """Split in two; a refusal no input can be blamed for, met again everywhere, stops it.
+
+    An error about the batch as a whole (a bad idProperty, say) would otherwise cost
+    two calls per input. When both halves and the first input of each are refused
+    with the same message naming no input, every input is reported refused, saying
+    that it was not isolated: none of them was written. Only the first split
+    checks (`probe`): below it, a batch-wide error would already have been seen.
+    """
+    middle = len(items) // 2
+    halves = [items[:middle], items[middle:]]
+    outcomes = [_try_send(half, send) for half in halves]
+    if probe and all(
+        _same_unnamed(o, rejected, h, locate) for o, h in zip(outcomes, halves, strict=True)
+    ):
+        singles = [_try_send(half[:1], send) for half in halves]
+        if all(
+            _same_unnamed(o, rejected, h[:1], locate) for o, h in zip(singles, halves, strict=True)
+        ):
+            note = f"{rejected.message} (refused for the whole batch; not written)"
+            return [replace(rejected.result(), message=note) for _ in items]
+        outcomes = [
+            _rest(half, single, send, locate) for half, single in zip(halves, singles, strict=True)
+        ]
+    results: list[WriteResult] = []
+    for half, outcome in zip(halves, outcomes, strict=True):
+        results += outcome if isinstance(outcome, list) else _isolate(half, outcome, send, locate)
+    return results
+
+
+def _try_send(items: Sequence[T], send: Send[T]) -> list[WriteResult] | BatchRejected:
+    try:
+        return send(items)
+    except BatchRejected as rejected:
+        return rejected
+
+
+def _same_unnamed(
+    outcome: list[WriteResult] | BatchRejected,
+    first: BatchRejected,
+    items: Sequence[T],
+    locate: Locate[T],
+) -> bool:
+    return (
+        isinstance(outcome, BatchRejected)
+        and (outcome.status, outcome.category, outcome.message)
+        == (first.status, first.category, first.message)
+        and not locate(outcome, items)
+    )
+
+
+def _rest(
+    half: Sequence[T], single: list[WriteResult] | BatchRejected, send: Send[T], locate: Locate[T]
+) -> list[WriteResult]:
+    """A half whose first input was already tried alone: that answer, then the others."""
+    first = single if isinstance(single, list) else [single.result()]
+    return first + _write(half[1:], send, locate, probe=False)
 
 
 def locate_by_value(
@@ -133,6 +201,7 @@ _EXISTING_ID = re.compile(r"Existing ID: (\d+)")
 _DETAILS_PREFIX = "Property values were not valid: "
 # Defects of the property itself: every input writing it fails the same way.
 PROPERTY_DEFECTS = frozenset({"PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE"})
+REQUIRED = "REQUIRED_PROPERTY"
 
 
 def existing_id(message: str) -> str | None:
@@ -155,7 +224,9 @@ def property_details(message: str) -> list[dict[str, Any]]:
 def locate_by_details(
     details: list[dict[str, Any]], rows: Sequence[Mapping[str, Any]]
 ) -> list[int]:
-    """Inputs a property error names: all writing a defective property, or the bad value.
+    """Inputs a property error names: writing a defective property, lacking a required one.
+
+    Or the one whose value the message starts with.
 
     A bad value is recognised by the error message starting with it ("xyz was not
     one of the allowed options ..."), as HubSpot words them.
@@ -164,6 +235,8 @@ def locate_by_details(
     for detail in details:
         name, message = str(detail.get("name", "")), str(detail.get("message", ""))
         for i, row in enumerate(rows):
+            if detail.get("error") == REQUIRED and not row.get(name):
+                named.add(i)
             if name not in row:
                 continue
             value = "" if row[name] is None else str(row[name])

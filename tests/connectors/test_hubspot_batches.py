@@ -54,7 +54,7 @@ def test_unnamed_bad_inputs_are_found_by_bisection() -> None:
     failed = [items[i] for i, r in enumerate(results) if not r.ok]
     assert set(failed) == bad
     assert len(api.written) == 97
-    assert api.calls < 40
+    assert api.calls <= 45  # about 2 log2(100) per bad input, plus the batch-wide probe
 
 
 def test_wrong_guess_never_blames_a_good_input() -> None:
@@ -92,3 +92,19 @@ def test_every_input_sharing_a_named_defect_is_set_aside_at_once() -> None:
 
 def test_chunks_are_full_batches() -> None:
     assert [len(c) for c in chunks(list(range(1001)))] == [100] * 10 + [1]
+
+
+def test_a_refusal_of_the_whole_batch_is_not_bisected_to_the_end() -> None:
+    items = emails(100)
+    api = FakeBatchApi(set(items), names_input=False)
+    results = write_isolating(items, api.send, locate)
+    assert api.calls == 5  # the batch, its halves, the first input of each
+    assert not any(r.ok for r in results)
+    assert all("refused for the whole batch" in (r.message or "") for r in results)
+
+
+def test_inputs_all_named_by_the_error_fail_without_more_calls() -> None:
+    items = emails(10)
+    api = FakeBatchApi(set(items), names_input=False)
+    results = write_isolating(items, api.send, lambda _r, batch: list(range(len(batch))))
+    assert api.calls == 1 and not any(r.ok for r in results)

@@ -165,3 +165,20 @@ def test_a_record_named_twice_in_one_update_fails_only_its_repeat(sb: Any, hs: A
     assert [r.ok for r in results] == [True, False, True]
     assert "Duplicate IDs" in (results[1].message or "")
     assert calls(sb, "objects.batch.update") == 2
+
+
+def test_tasks_lacking_their_required_due_time_fail_alone(sb: Any, hs: Any) -> None:
+    due = {"hs_timestamp": "2026-12-01T15:30:00Z", "hs_task_subject": "Call"}
+    batch = [WriteRow(dict(due)) for _ in range(20)]
+    batch[4] = batch[11] = WriteRow({"hs_task_subject": "No due time"})
+    results = hs.create("tasks", batch)
+    assert [i for i, r in enumerate(results) if not r.ok] == [4, 11]
+    assert calls(sb, "objects.batch.create") == 2
+
+
+def test_a_batch_refused_as_a_whole_costs_five_calls_not_two_per_input(sb: Any, hs: Any) -> None:
+    batch = [WriteRow({"lastname": f"L{i}"}) for i in range(100)]
+    results = hs.upsert("contacts", "lastname", batch)
+    assert not any(r.ok for r in results)
+    assert "not a unique property" in (results[0].message or "")
+    assert calls(sb, "objects.batch.upsert") == 5
