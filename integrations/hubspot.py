@@ -6,7 +6,7 @@ reads by id through batch read, deletions through the archived list. Writes:
 batch endpoints, 100 inputs per call (see `hubspot_writes`). Every call goes
 through one Transport: paced, counted, retried, its errors sorted.
 
-Beyond the protocol: `deal_stage_ids`, `owners`, `find_by` and `clear_then_set`.
+Beyond the protocol: `deal_stage_ids`, `owners`, `find`, `find_by` and `clear_then_set`.
 """
 
 from __future__ import annotations
@@ -126,6 +126,12 @@ class HubSpotConnector:
         GDPR delete leaves nothing: both are for the caller to reconcile.
         """
         return self.reader.deletions(object, since)
+
+    def find(
+        self, object: str, prop: str, values: Sequence[Any], fields: Sequence[str]
+    ) -> list[Record]:
+        """Records whose `prop` is one of `values`: one search per 100 values."""
+        return self.reader.find(object, prop, values, fields)
 
     def find_by(self, object: str, prop: str, value: str, fields: Sequence[str]) -> list[Record]:
         """Records whose `prop` equals `value` (the value is sent as data, never as syntax)."""

@@ -23,6 +23,7 @@ from integrations.base import Cursor, Deletion, Record
 from integrations.hubspot_batch import chunks
 from integrations.hubspot_http import Transport
 from integrations.hubspot_search import (
+    IN_VALUES_LIMIT,
     OBJECT_ID,
     Page,
     SearchFilter,
@@ -185,13 +186,28 @@ class Reader:
                 continue
             yield Deletion(object, str(raw["id"]), from_ms(when_ms) if when_ms else None)
 
+    def find(
+        self, object: str, prop: str, values: Sequence[Any], fields: Sequence[str]
+    ) -> list[Record]:
+        """Records whose `prop` is one of `values`, 100 values a search (IN)."""
+        texts = (str(v).strip() for v in values)
+        # Emails are unique case-insensitively; HubSpot matches IN values lowercased.
+        wanted = list(dict.fromkeys(t.lower() if prop == "email" else t for t in texts if t))
+        found: list[Record] = []
+        for chunk in chunks(wanted, IN_VALUES_LIMIT):
+            found += self._where(object, SearchFilter(prop, "IN", values=tuple(chunk)), fields)
+        return found
+
     def find_by(self, object: str, prop: str, value: str, fields: Sequence[str]) -> list[Record]:
         """Records whose `prop` equals `value` (sent as data, never as query syntax)."""
+        return self._where(object, SearchFilter(prop, "EQ", str(value)), fields)
+
+    def _where(self, object: str, match: SearchFilter, fields: Sequence[str]) -> list[Record]:
         names = _names(object, fields)
         found: list[Record] = []
         last_id = "0"
         while True:
-            filters = (SearchFilter(prop, "EQ", str(value)), SearchFilter(OBJECT_ID, "GT", last_id))
+            filters = (match, SearchFilter(OBJECT_ID, "GT", last_id))
             page = self.search(object, names, SearchQuery(filters, OBJECT_ID))
             found += [self.record(object, r, fields) for r in page.results]
             if len(page.results) >= page.total or not page.results:

@@ -25,6 +25,7 @@ from typing import Any
 
 SEARCH_PAGE_LIMIT = 200
 SEARCH_RESULT_CAP = 10_000
+IN_VALUES_LIMIT = 100
 OBJECT_ID = "hs_object_id"
 OPERATORS = frozenset(
     {"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY"}
@@ -78,16 +79,21 @@ class SearchFilter:
     property: str
     operator: str
     value: str | None = None
+    values: tuple[str, ...] = ()  # for IN / NOT_IN
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:
             raise ValueError(f"unknown search operator {self.operator!r}")
+        if not all(isinstance(v, str) for v in self.values):
+            raise ValueError("IN values travel as strings")
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         """The filter as the search API takes it."""
-        body = {"propertyName": self.property, "operator": self.operator}
+        body: dict[str, Any] = {"propertyName": self.property, "operator": self.operator}
         if self.value is not None:
             body["value"] = self.value
+        if self.operator in ("IN", "NOT_IN"):
+            body["values"] = list(self.values)
         return body
 
 

@@ -152,3 +152,12 @@ def test_stopping_a_parallel_read_early_stops_its_streams(sb: Any) -> None:
     assert len({r.id for r in taken}) == 250
     assert settled < 30
     assert calls(sb, "objects.list") == settled
+
+
+def test_find_looks_up_100_emails_a_search(sb: Any) -> None:
+    first = bulk(sb, "contacts", 250, age_seconds=3600, email="Find{n}@Example.com")
+    hs = connector(sb)
+    wanted = [f"find{n}@example.com" for n in range(250)] + ["nobody@example.com", "' OR 1=1"]
+    found = hs.find("contacts", "email", wanted, ["email"])
+    assert sorted(int(r.id) for r in found) == list(range(first, first + 250))
+    assert calls(sb, "objects.search") == 3
