@@ -161,3 +161,33 @@ def test_find_looks_up_100_emails_a_search(sb: Any) -> None:
     found = hs.find("contacts", "email", wanted, ["email"])
     assert sorted(int(r.id) for r in found) == list(range(first, first + 250))
     assert calls(sb, "objects.search") == 3
+
+
+def test_records_touched_while_paging_are_not_lost(sb: Any) -> None:
+    bulk(sb, "contacts", 3_000, age_seconds=3600, email="touch{n}@example.com")
+    hs = connector(sb)
+    sb.hubspot.faults.configure({"analytics_touch_per_call": 25})
+    first = list(hs.changed_since("contacts", None, ["email"]))
+    sb.hubspot.faults.configure({"analytics_touch_per_call": 0})
+    read = {r.id for r in first}
+    # Every contact was read, or was touched after this run's window closed.
+    horizon = max(r.modified for r in first)
+    moved = {
+        str(row[0])
+        for row in sb.hubspot.store.query(
+            "SELECT id FROM objects WHERE type='contacts' AND modified_ms > ?",
+            (int(horizon.timestamp() * 1000),),
+        )
+    }
+    everyone = {
+        str(row[0])
+        for row in sb.hubspot.store.query(
+            "SELECT id FROM objects WHERE type='contacts' AND archived=0"
+        )
+    }
+    assert everyone == read | moved and moved
+    # The next run picks the touched ones up.
+    sb.hubspot.clock.advance(sb.options.search_lag_seconds + 1)
+    last = first[-1]
+    second = {r.id for r in hs.changed_since("contacts", Cursor(last.modified, last.id), ["email"])}
+    assert moved <= second
