@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from commands import connectors, demo, rules, sandbox, sync
+from commands import connectors, demo, jobs, rules, rules_live, sandbox, sync, syncing
 
 app = typer.Typer(
     name="crmops",
@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for area in (demo, sandbox, connectors, rules, sync):
+for area in (demo, sandbox, connectors, rules, rules_live, sync, syncing, jobs):
     area.register(app)
 
 

@@ -1,0 +1,134 @@
+"""Reading for a sync: changed records since the cursors, their linked partners, converted.
+
+Everything here reads (CRMs and the store) and nothing writes. Records are kept as
+`Seen`: the native record, the converter of its variant, and its canonical values.
+Cursors are per (system, variant): Person Accounts and business Accounts are both
+`Account` records, but each pair moves its own cursor, so syncing one pair never
+skips the other's changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.base import Connector, Cursor, Deletion, Record
+from sync.compiled import CompiledMapping, ObjectConverter
+from sync.converter import ASSOCIATION_PREFIX
+from sync.mapping import SIDES, Side
+from sync.store import StateStore
+
+
+@dataclass
+class Seen:
+    """One native record read this run, with its variant's converter and canonical values."""
+
+    conv: ObjectConverter
+    record: Record
+    values: dict[str, Any]
+
+    @property
+    def read_only(self) -> bool:
+        """A record crmops reads but never writes (a converted lead)."""
+        return self.conv.is_read_only(self.record.fields)
+
+
+@dataclass
+class PairRead:
+    """What was read for one pair: records per side by id, and the cursors reached."""
+
+    pair: str
+    seen: dict[Side, dict[str, Seen]] = field(
+        default_factory=lambda: {"salesforce": {}, "hubspot": {}}
+    )
+    cursors: dict[tuple[Side, str], Cursor] = field(default_factory=dict)
+    problems: int = 0
+    whole: set[Side] = field(default_factory=set)  # sides read in full (no cursor yet)
+
+
+def variants(compiled: CompiledMapping, pair: str, system: Side) -> list[ObjectConverter]:
+    """The converters of one pair on one side (Lead, Contact, PersonAccount...)."""
+    return [c for (s, _), c in compiled.converters.items() if s == system and c.pair == pair]
+
+
+def native_fields(conv: ObjectConverter) -> list[str]:
+    """The native fields to read for a variant (associations are not read as properties)."""
+    return [f for f in conv.read_fields if not f.startswith(ASSOCIATION_PREFIX)]
+
+
+def reference_fields(compiled: CompiledMapping, pair: str) -> frozenset[str]:
+    """Canonical fields carried as associations on some side: left out of this sync."""
+    names = set()
+    for system in SIDES:
+        for conv in variants(compiled, pair, system):
+            names |= {io.name for io in conv.fields if io.natives[0].startswith(ASSOCIATION_PREFIX)}
+    return frozenset(names)
+
+
+class Gatherer:
+    """Reads records of one pair and converts them; counts conversion problems."""
+
+    def __init__(
+        self,
+        compiled: CompiledMapping,
+        connectors: Mapping[Side, Connector],
+        store: StateStore,
+        pair: str,
+    ) -> None:
+        self.compiled = compiled
+        self.connectors = connectors
+        self.store = store
+        self.result = PairRead(pair)
+        self.skip = reference_fields(compiled, pair)
+
+    def seen(self, conv: ObjectConverter, record: Record) -> Seen:
+        """Convert a record; fields that fail conversion are left out (and counted)."""
+        values, problems = conv.to_canonical(record.fields)
+        for name in self.skip:
+            values.pop(name, None)
+        self.result.problems += len(problems)
+        return Seen(conv, record, values)
+
+    def keep(self, system: Side, records: Iterable[Record], conv: ObjectConverter) -> list[str]:
+        """Add records of `conv`'s variant (others sharing its API object are ignored)."""
+        ids = []
+        for record in records:
+            if conv.when and not conv.selects(record.fields):
+                continue
+            self.result.seen[system][record.id] = self.seen(conv, record)
+            ids.append(record.id)
+        return ids
+
+    def read_changed(self, full: bool = False) -> None:
+        """Records changed since each variant's cursor (all of them when `full`)."""
+        for system in SIDES:
+            self.result.whole.add(system)
+            for conv in variants(self.compiled, self.result.pair, system):
+                cursor = None if full else self.store.cursor(system, conv.variant)
+                if cursor is not None:
+                    self.result.whole.discard(system)
+                connector = self.connectors[system]
+                latest = cursor
+                records = connector.changed_since(conv.api_object, cursor, native_fields(conv))
+                for record in records:
+                    mark = Cursor(record.modified, record.id)
+                    latest = mark if latest is None or mark > latest else latest
+                    self.keep(system, [record], conv)
+                if latest is not None and latest != cursor:
+                    self.result.cursors[(system, conv.variant)] = latest
+
+    def fetch(self, system: Side, variant: str, ids: Sequence[str]) -> list[Record]:
+        """Read records of one variant by id (partners, conversion targets); adds them."""
+        wanted = [i for i in dict.fromkeys(ids) if i not in self.result.seen[system]]
+        if not wanted:
+            return []
+        conv = self.compiled.converter(system, variant)
+        records = self.connectors[system].read_by_ids(conv.api_object, wanted, native_fields(conv))
+        self.keep(system, records, conv)
+        return records
+
+    def deletions(self, system: Side, variant: str) -> dict[str, Deletion]:
+        """The delete sweep of one variant's object, by record id."""
+        conv = self.compiled.converter(system, variant)
+        return {d.id: d for d in self.connectors[system].deletions(conv.api_object, None)}

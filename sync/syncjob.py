@@ -1,0 +1,236 @@
+"""The incremental sync job: read changes since the cursors, match, diff, and build a plan.
+
+Public API: `Job` (store, connectors, compiled mapping, `now`), `open_job(...)` (binds
+the store to the connected org and portal and compiles the mapping with run-time
+tables), `plan_sync(job, pairs) -> SyncOutcome` (read-only: CRMs and store are only
+read), `finish_sync(job, outcome)` (stores agreed bases and advances the cursors, after
+the plan was applied). `sync.apply.apply_plan` executes the plan in between.
+
+Per pair and system the read is `changed_since(cursor)` (with the connector's overlap);
+partners of linked records are read by id; a linked record no read returns is looked
+for in the delete sweep (merged, deleted) and otherwise counts as erased. In an
+incremental run, unlinked persons are looked up on the other side by email before
+anything is offered for creation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from integrations.base import Connector, Cursor
+from sync.candidates import Merge
+from sync.compiled import CompileContext, CompiledMapping, compile_mapping, stage_values_from_rules
+from sync.gather import Gatherer, native_fields, variants
+from sync.mapping import SIDES, Side, load_mapping
+from sync.plan import DEFAULT_TTL, Plan, new_plan
+from sync.planner import PairPlanner, Vanished
+from sync.store import StateStore
+from sync.store_types import BaseValue
+
+PAIRS: tuple[str, ...] = ("company", "person", "deal")  # companies first: others point at them
+LOOKUP_CAP = 10  # per-value searches on HubSpot for unlinked records per run (then: review)
+
+
+@dataclass
+class Job:
+    """Everything one run works with."""
+
+    store: StateStore
+    connectors: Mapping[Side, Connector]
+    compiled: CompiledMapping
+    now: datetime
+
+
+@dataclass
+class SyncOutcome:
+    """A plan and what to store once it is applied: agreed bases and the cursors reached."""
+
+    plan: Plan
+    cursors: dict[tuple[Side, str], Cursor] = field(default_factory=dict)
+    agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # Salesforce id -> bases
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def open_job(
+    store: StateStore,
+    connectors: Mapping[Side, Connector],
+    now: datetime,
+    *,
+    mapping_file: Path | None = None,
+    rules_file: Path | None = None,
+    pairs: Sequence[str] = PAIRS,
+) -> Job:
+    """Bind the store to the connected org and portal, and compile the mapping.
+
+    Raises:
+        StoreBoundElsewhere: the store belongs to another org or portal.
+        ConfigFileError: the mapping or rules file is invalid.
+    """
+    from rules.loader import load_rules
+
+    store.bind(connectors["salesforce"].identity(), connectors["hubspot"].identity())
+    hubspot: Any = connectors["hubspot"]
+    context = CompileContext(
+        stage_values=stage_values_from_rules(load_rules(rules_file)),
+        deal_stage_ids=hubspot.deal_stage_ids() if "deal" in pairs else {},
+        owners=_owners(connectors),
+    )
+    return Job(store, connectors, compile_mapping(load_mapping(mapping_file), context), now)
+
+
+def _owners(connectors: Mapping[Side, Connector]) -> dict[str, dict[str, str]]:
+    """Native owner id -> email on each side (owners are matched by email)."""
+    users = connectors["salesforce"].read_all("User", ["Email"])
+    hubspot: Any = connectors["hubspot"]
+    return {
+        "salesforce": {u.id: u.fields.get("Email") or "" for u in users},
+        "hubspot": {str(o["id"]): o.get("email") or "" for o in hubspot.owners()},
+    }
+
+
+def plan_sync(
+    job: Job, pairs: Sequence[str] = PAIRS, *, full: bool = False, ttl: Any = DEFAULT_TTL
+) -> SyncOutcome:
+    """Read, match and diff every chosen pair into one plan (nothing is written).
+
+    Args:
+        job: from `open_job`.
+        pairs: person, company and/or deal (run in dependency order).
+        full: ignore the cursors and read everything.
+        ttl: how long the plan may be applied after `job.now`.
+    """
+    outcome = SyncOutcome(new_plan(job.now, ttl))
+    for pair in [p for p in PAIRS if p in pairs]:
+        gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
+        gatherer.read_changed(full)
+        partners(job, gatherer)
+        merges, vanished = missing(job, gatherer)
+        if not full:
+            look_up_unlinked(job, gatherer)
+        planner = PairPlanner(job.compiled, job.store, gatherer.result, outcome.plan)
+        done = planner.run(merges, vanished, full)
+        outcome.cursors.update(gatherer.result.cursors)
+        outcome.agreed.update(done.agreed)
+        outcome.counts[pair] = {
+            "read": sum(len(s) for s in gatherer.result.seen.values()),
+            "matched": done.matched,
+            "in_sync": done.in_sync,
+            "conversion_problems": gatherer.result.problems,
+        }
+    return outcome
+
+
+def partners(job: Job, g: Gatherer) -> None:
+    """Read the linked partner of every record read, and the contacts leads converted to."""
+    seen = g.result.seen
+    for system in SIDES:
+        other: Side = "hubspot" if system == "salesforce" else "salesforce"
+        objects = [c.variant for c in variants(job.compiled, g.result.pair, system)]
+        links = job.store.links_for_ids(system, list(seen[system]), objects)
+        partners = job.store.records_for([x.stable_id for x in links.values()], other)
+        by_variant: dict[str, list[str]] = {}
+        for link in partners.values():
+            if link.record_id not in seen[other]:
+                by_variant.setdefault(link.object, []).append(link.record_id)
+        for variant, ids in by_variant.items():
+            g.fetch(other, variant, ids)
+    targets = [
+        str(x.record.fields.get(x.conv.identity.get("converted_to", ""), "") or "")
+        for x in list(seen["salesforce"].values())
+    ]
+    wanted = [t for t in targets if t and t not in seen["salesforce"]]
+    for conv in variants(job.compiled, g.result.pair, "salesforce"):
+        if wanted and conv.api_object == "Contact":
+            g.fetch("salesforce", conv.variant, wanted)
+
+
+def missing(job: Job, g: Gatherer) -> tuple[list[Merge], list[Vanished]]:
+    """Linked records no read returned: merged away (a merge), else deleted or erased."""
+    merges: list[Merge] = []
+    vanished: list[Vanished] = []
+    seen = g.result.seen
+    for system in SIDES:
+        objects = [c.variant for c in variants(job.compiled, g.result.pair, system)]
+        other: Side = "hubspot" if system == "salesforce" else "salesforce"
+        other_objects = [c.variant for c in variants(job.compiled, g.result.pair, other)]
+        other_links = job.store.links_for_ids(other, list(seen[other]), other_objects)
+        partners = job.store.records_for([x.stable_id for x in other_links.values()], system)
+        lost = [x for x in partners.values() if x.record_id not in seen[system]]
+        lost = [x for x in lost if x.object in objects]
+        absorbed = {
+            loser: rid
+            for rid, x in seen[system].items()
+            for loser in _merged_ids(x.conv.identity.get("merged_ids"), x.record.fields)
+        }
+        sweeps: dict[str, Any] = {}
+        for link in lost:
+            if link.record_id in absorbed:
+                merges.append(Merge(system, link.record_id, absorbed[link.record_id]))
+                continue
+            if link.object not in sweeps:
+                sweeps[link.object] = g.deletions(system, link.object)
+            gone = sweeps[link.object].get(link.record_id)
+            if gone is not None and gone.merged_into:
+                g.fetch(system, link.object, [gone.merged_into])
+                merges.append(Merge(system, link.record_id, gone.merged_into))
+                continue
+            vanished.append(Vanished(link.stable_id, system, link.object, link.record_id))
+    return merges, vanished
+
+
+def _merged_ids(name: str | None, fields: Mapping[str, Any]) -> list[str]:
+    value = fields.get(name) if name else None
+    return [p for p in str(value or "").split(";") if p]
+
+
+def look_up_unlinked(job: Job, g: Gatherer) -> None:
+    """Find the other side's record of unlinked persons by email before creating anything."""
+    if g.result.pair != "person":
+        return
+    seen = g.result.seen
+    for system in SIDES:
+        other: Side = "hubspot" if system == "salesforce" else "salesforce"
+        objects = [c.variant for c in variants(job.compiled, "person", system)]
+        linked = job.store.links_for_ids(system, list(seen[system]), objects)
+        emails = sorted(
+            {
+                x.values["email"]
+                for rid, x in seen[system].items()
+                if rid not in linked and x.values.get("email")
+            }
+        )
+        if emails and other not in g.result.whole:
+            _find_by_email(job, g, other, emails)
+
+
+def _find_by_email(job: Job, g: Gatherer, system: Side, emails: list[str]) -> None:
+    connector: Any = job.connectors[system]
+    for conv in variants(job.compiled, "person", system):
+        email = next((io.natives[0] for io in conv.fields if io.name == "email"), None)
+        if email is None:
+            continue
+        fields = native_fields(conv)
+        if system == "salesforce":
+            g.keep(system, connector.find(conv.api_object, email, emails, fields), conv)
+            continue
+        for value in emails[:LOOKUP_CAP]:
+            g.keep(system, connector.find_by(conv.api_object, email, value, fields), conv)
+
+
+def finish_sync(job: Job, outcome: SyncOutcome) -> None:
+    """After the plan is applied: store the bases both sides agreed on, advance the cursors."""
+    if outcome.agreed:
+        links = job.store.links_for_ids("salesforce", list(outcome.agreed))
+        rows = [
+            BaseValue(links[sf_id].stable_id, name, value, job.now)
+            for sf_id, values in outcome.agreed.items()
+            if sf_id in links
+            for name, value in values.items()
+        ]
+        job.store.set_bases(rows)
+    for (system, variant), cursor in outcome.cursors.items():
+        job.store.save_cursor(system, variant, cursor)
