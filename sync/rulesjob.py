@@ -1,0 +1,214 @@
+"""The rules run against the CRMs: read what changed, evaluate with one `now`, write back.
+
+Public API::
+
+    context = RulesContext(connectors, store, compiled_rules, mapping_file)
+    result = run_rules(context, "both", dry_run=False, now=now)   # RulesRunResult
+
+Per CRM and object (leads, then opportunities): read since the rules cursor,
+link each record to a stable id, evaluate, plan only changed fields, then write
+field updates (journaled), create tasks (keys recorded first) and defer an
+opted-out lead's open outreach tasks, each in full batches. Review items
+(unmapped statuses, missed tasks, refused records, owners not found) are stored
+and listed in the result. The cursor is saved only after an object's writes
+settled, so a crash means a rerun reads the same records again.
+
+`has_won_deal`: a Salesforce lead has no opportunities until it is converted (and
+a converted lead is never written), and the HubSpot connector reads no
+associations, so it is left unknown; a HubSpot contact at `customer` already
+stands at `sold`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from integrations.base import Connector, System
+from rules.compiler import Compiled
+from sync.compiled import CompileContext, CompiledMapping, compile_mapping, stage_values_from_rules
+from sync.mapping import Mapping as MappingFile
+from sync.rules_pass import Collected, SystemPass
+from sync.rules_plan import PlannedTask
+from sync.rules_report import RulesRunResult, plan_rows, summarise, task_rows
+from sync.rules_systems import SPECS, OwnerDirectory, read_owners
+from sync.rules_write import AfterBatch, RulesWriter, WriteOutcome
+from sync.store import StateStore
+
+__all__ = ["RulesContext", "RulesHooks", "RulesRunResult", "run_rules", "systems_of"]
+
+KINDS = ("lead", "opportunity")
+FAILED_EXIT = 3
+
+
+@dataclass
+class RulesHooks:
+    """Callbacks of a run: `after_batch` between write batches, `progress` per record."""
+
+    after_batch: AfterBatch | None = None
+    progress: Callable[[str, int, int], None] | None = None
+
+
+@dataclass
+class RulesContext:
+    """Connectors, store and compiled rules for runs; caches owners and stage ids across passes.
+
+    The caches (owners, deal stage ids, compiled mapping) are read once per context,
+    so `watch` pays for them on its first pass only.
+    """
+
+    connectors: dict[System, Connector]
+    store: StateStore
+    compiled: Compiled
+    mapping: MappingFile
+    owners: dict[str, OwnerDirectory] = field(default_factory=dict)
+    stage_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    _mapped: dict[str, CompiledMapping] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        zone = ZoneInfo(self.compiled.rules.timezone)
+        for connector in self.connectors.values():
+            if hasattr(connector, "time_zone"):
+                # Salesforce Task ActivityDate is a date in the org's zone.
+                connector.time_zone = zone
+
+    def prepare(self, system: System) -> tuple[OwnerDirectory, dict[str, str], CompiledMapping]:
+        """Owners, deal stage ids and the compiled mapping of one CRM (read once, then cached)."""
+        connector = self.connectors[system]
+        if system not in self.owners:
+            self.owners[system] = read_owners(connector)
+        if system not in self.stage_ids:
+            reader = getattr(connector, "deal_stage_ids", None)
+            self.stage_ids[system] = dict(reader()) if reader is not None else {}
+        if system not in self._mapped:
+            context = CompileContext(
+                stage_values=stage_values_from_rules(self.compiled.rules),
+                deal_stage_ids=self.stage_ids[system],
+                owner_values="native",
+            )
+            self._mapped[system] = compile_mapping(self.mapping, context)
+        return self.owners[system], self.stage_ids[system], self._mapped[system]
+
+    def calls(self) -> dict[str, Counter[str]]:
+        """API calls so far per system and endpoint."""
+        return {s: Counter(c.usage().calls) for s, c in self.connectors.items()}
+
+
+def systems_of(crm: str) -> list[System]:
+    """`salesforce`, `hubspot` or `both` as the list of systems."""
+    if crm == "both":
+        return ["salesforce", "hubspot"]
+    if crm in SPECS:
+        return [crm]  # type: ignore[list-item]
+    raise ValueError(f"unknown CRM {crm!r}; expected salesforce, hubspot or both")
+
+
+def _new_tasks(store: StateStore, collected: list[Collected]) -> list[PlannedTask]:
+    """Tasks not made yet: keys the store knows as created (or closed) are never sent again."""
+    tasks = {t.spec.key: t for c in collected for p in c.plans for t in p.tasks}
+    known = store.task_keys_known(list(tasks))
+    return [t for k, t in tasks.items() if k not in known or known[k].status == "intent"]
+
+
+def _apply(
+    sp: SystemPass, writer: RulesWriter, collected: list[Collected], tasks: list[PlannedTask]
+) -> None:
+    """Write one CRM's plans: all its tasks, then fields per object, then deferrals.
+
+    Tasks go first: a record whose fields were written is re-read only after the
+    HubSpot search lag, so a crash must not leave it written but without its tasks.
+    """
+    writer.create_tasks(tasks)
+    for each in collected:
+        writer.update_records(each.object, each.plans)
+    deferring = [p.item.stable_id for c in collected for p in c.plans if p.defer_outreach]
+    if deferring:
+        open_tasks = sp.store.open_outreach_tasks(deferring)
+        keys = [k for ks in open_tasks.values() for k in ks if k.system == sp.spec.system]
+        writer.defer_tasks(keys, sp.compiled.deferral_note)
+    for each in collected:
+        sp.save_cursor(each)
+
+
+def _run_system(
+    context: RulesContext,
+    system: System,
+    run_id: int | None,
+    options: tuple[bool, bool, datetime],
+    hooks: RulesHooks,
+) -> tuple[list[Collected], list[PlannedTask], WriteOutcome]:
+    dry_run, full, now = options
+    owners, stage_ids, mapped = context.prepare(system)
+    spec = SPECS[system]
+    sp = SystemPass(
+        context.store, context.connectors[system], spec, context.compiled, mapped,
+        owners, stage_ids, now, dry_run, full,
+    )  # fmt: skip
+    collected = [sp.collect(kind) for kind in KINDS]
+    if hooks.progress is not None:
+        for each in collected:
+            hooks.progress(f"{system} {each.object}", len(each.plans), len(each.plans))
+    tasks = _new_tasks(context.store, collected)
+    if run_id is None:
+        return collected, tasks, WriteOutcome()
+    writer = RulesWriter(context.store, run_id, sp.connector, spec, hooks.after_batch)
+    context.store.add_reviews([r for c in collected for p in c.plans for r in p.reviews], run_id)
+    _apply(sp, writer, collected, tasks)
+    context.store.add_reviews(writer.outcome.rejected, run_id)
+    return collected, tasks, writer.outcome
+
+
+def run_rules(
+    context: RulesContext,
+    crm: str,
+    dry_run: bool,
+    now: datetime,
+    *,
+    full: bool = False,
+    hooks: RulesHooks | None = None,
+) -> RulesRunResult:
+    """Apply the rules to the CRMs named by `crm` at `now` (one `now` for every record).
+
+    Raises:
+        integrations.errors.CrmError: a CRM could not be reached or refused the whole call;
+            the run is recorded as failed, journaled writes stay as they are.
+    """
+    hooks = hooks or RulesHooks()
+    systems = systems_of(crm)
+    start_calls = context.calls()
+    run_id = None if dry_run else context.store.start_run("rules")
+    results: dict[str, tuple[list[Collected], list[PlannedTask], WriteOutcome]] = {}
+    try:
+        for system in systems:
+            results[system] = _run_system(context, system, run_id, (dry_run, full, now), hooks)
+    except BaseException:
+        if run_id is not None:
+            calls = _calls_since(context, start_calls)
+            context.store.finish_run(run_id, "failed", FAILED_EXIT, calls, {"error": "stopped"})
+        raise
+    calls = _calls_since(context, start_calls)
+    summary, reviews = summarise(results, dry_run)
+    exit_code = 1 if summary["rejected"] else 0
+    if run_id is not None:
+        status = "partial" if exit_code else "ok"
+        context.store.finish_run(run_id, status, exit_code, calls, summary)
+    return RulesRunResult(
+        run_id=run_id,
+        dry_run=dry_run,
+        exit_code=exit_code,
+        summary=summary,
+        changes=plan_rows(results),
+        tasks=task_rows(results),
+        reviews=reviews,
+        calls=calls,
+    )
+
+
+def _calls_since(
+    context: RulesContext, start: dict[str, Counter[str]]
+) -> dict[str, dict[str, int]]:
+    now = context.calls()
+    return {s: dict(now[s] - start.get(s, Counter())) for s in now}

@@ -1,0 +1,130 @@
+"""The rules run against both sandbox CRMs: tasks once, crash and lost answers, batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.rulesjob import RulesHooks, run_rules
+from tests.e2e import rules_support as rs
+
+
+class Crash(RuntimeError):
+    """Injected between two write batches."""
+
+
+def _each_once(tasks: dict[str, Any]) -> None:
+    for system, keys in tasks.items():
+        assert keys, f"no crmops tasks in {system}"
+        twice = [k for k, n in keys.items() if n > 1]
+        assert twice == [], f"{system} tasks made twice: {twice}"
+
+
+def test_run_twice_creates_each_task_once(make_sandbox: Any, tmp_path: Path) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    first = run_rules(context, "both", False, rs.now())
+    made = rs.crmops_tasks(running)
+    second = run_rules(context, "both", False, rs.now(), full=True)
+
+    assert first.exit_code == 0 and first.summary["tasks_total"] > 0
+    assert sum(sum(c.values()) for c in made.values()) == first.summary["tasks_total"]
+    assert second.summary["tasks_total"] == 0
+    assert second.summary["fields_written"] == 0 and second.changes == []
+    assert rs.crmops_tasks(running) == made
+    _each_once(made)
+    # The record part of every key is the stable id the store linked the record to.
+    keys = {t.key: t for t in context.store.tasks_of_run(first.run_id or 0)}
+    assert all(k.split(":")[1] == t.stable_id for k, t in keys.items())
+
+
+def test_lost_answers_and_a_crash_then_rerun_lose_nothing(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    rs.set_faults(running, lost_answer_fraction=0.5, seed=3)
+    batches: list[tuple[str, str]] = []
+
+    def crash_after_tasks(system: str, object: str, size: int) -> None:
+        batches.append((system, object))
+        if object in ("Task", "tasks") and system == "hubspot":
+            raise Crash("injected between batches")
+
+    with pytest.raises(Crash):
+        run_rules(context, "both", False, rs.now(), hooks=RulesHooks(after_batch=crash_after_tasks))
+    assert context.store.runs(kind="rules")[0].status == "failed"
+    # Lost answers made the connectors resend: one batch of tasks took more than one call.
+    assert rs.counts(running)["salesforce"]["composite.sobjects.upsert"] > 1
+    rerun = run_rules(context, "both", False, rs.now())
+    rs.set_faults(running, lost_answer_fraction=0.0)
+    check = run_rules(context, "both", True, rs.now(), full=True)
+
+    assert ("salesforce", "Lead") in batches and rerun.exit_code == 0
+    _each_once(rs.crmops_tasks(running))
+    # Nothing is left to write: every field update and task of the crashed run was made.
+    assert check.changes == [] and check.tasks == []
+    planned = context.store.journal_for_run(rerun.run_id or 0, state="planned")
+    assert planned == []
+
+
+def test_writes_go_out_in_full_batches(make_sandbox: Any, tmp_path: Path) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    result = run_rules(context, "both", False, rs.now())
+    calls = rs.counts(running)
+
+    changed: dict[str, dict[str, int]] = {"salesforce": {}, "hubspot": {}}
+    for row in {(c["system"], c["object"], c["record_id"]) for c in result.changes}:
+        changed[row[0]][row[1]] = changed[row[0]].get(row[1], 0) + 1
+    tasks = {s: sum(1 for t in result.tasks if t["system"] == s) for s in changed}
+    assert tasks["salesforce"] and tasks["hubspot"] and changed["salesforce"]
+    sf, hs = calls["salesforce"], calls["hubspot"]
+    assert sf["composite.sobjects.update"] <= sum(
+        rs.at_most_full_batches(n, "salesforce") for n in changed["salesforce"].values()
+    )
+    assert sf["composite.sobjects.upsert"] <= rs.at_most_full_batches(
+        tasks["salesforce"], "salesforce"
+    )
+    assert hs["objects.batch.update"] <= sum(
+        rs.at_most_full_batches(n, "hubspot") for n in changed["hubspot"].values()
+    )
+    assert hs["objects.batch.upsert"] <= rs.at_most_full_batches(tasks["hubspot"], "hubspot")
+    # One association call per target type (contacts, deals) per batch of tasks.
+    assert hs.get("associations.batch.default", 0) <= 2 * rs.at_most_full_batches(
+        tasks["hubspot"], "hubspot"
+    )
+
+
+def test_dry_run_only_reads(make_sandbox: Any, tmp_path: Path) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    result = run_rules(context, "both", True, rs.now())
+
+    assert result.run_id is None and result.changes and result.tasks
+    assert rs.writes(running) == {"salesforce": 0, "hubspot": 0}
+    assert set(rs.counts(running)["salesforce"]) == {"query"}
+    store = context.store
+    assert store.runs() == [] and store.links_of("salesforce", "Lead") == []
+    assert store.reviews() == [] and store.cursor("salesforce", "rules:Lead") is None
+    assert rs.crmops_tasks(running) == {"salesforce": {}, "hubspot": {}}
+
+
+def test_unmapped_statuses_and_converted_leads(make_sandbox: Any, tmp_path: Path) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    result = run_rules(context, "both", False, rs.now())
+
+    unmapped = [r for r in result.reviews if r["kind"] == "unmapped_status"]
+    by_system = {(r["system"], r["detail"]["status"]) for r in unmapped}
+    assert by_system == {("salesforce", "Nurturing"), ("hubspot", "IN_PROGRESS")}
+    stored = context.store.reviews(kind="unmapped_status")
+    assert {r.record_id for r in stored} == {r["record_id"] for r in unmapped}
+    sf = context.connectors["salesforce"]
+    converted = {r.id for r in sf.read_all("Lead", ["IsConverted"]) if r.fields["IsConverted"]}
+    written = {e.record_id for e in context.store.journal_for_run(result.run_id or 0)}
+    assert converted and result.summary["read_only"] >= len(converted)
+    assert not converted & written
+    assert not converted & {t["record_id"] for t in result.tasks}
