@@ -138,11 +138,14 @@ class RssSampler:
 
 
 def crmops_command() -> list[str]:
-    """How to run the crmops CLI with this interpreter."""
-    script = Path(sys.executable).parent / "crmops"
-    if script.exists():
-        return [str(script)]
+    """The crmops CLI of this checkout, with this interpreter (see `child_environment`)."""
     return [sys.executable, "-c", "import cli; cli.main()"]
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment with this checkout first on the path, so a clone measures itself."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, **(extra or {})}
 
 
 class SandboxProcess:
@@ -187,7 +190,12 @@ class SandboxProcess:
     def __enter__(self) -> SandboxProcess:
         started = time.perf_counter()
         self._process = subprocess.Popen(
-            self.args, cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
+            self.args,
+            cwd=ROOT,
+            env=child_environment(),
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()  # blocks until the seed is loaded
@@ -282,7 +290,7 @@ def run_child(module: str, args: Sequence[str], env: dict[str, str] | None = Non
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env=child_environment(env),
     )
     if answer.returncode != 0:
         sys.stderr.write(answer.stderr[-4000:])
