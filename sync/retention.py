@@ -38,7 +38,7 @@ def _intents(conn: Connection, cutoff: datetime) -> int:
     return conn.execute(t.intents.delete().where(settled)).rowcount
 
 
-def _artifacts(conn: Connection, cutoff: datetime) -> tuple[int, int]:
+def _artifacts(conn: Connection, cutoff: datetime, delete_files: bool = True) -> tuple[int, int]:
     """Delete indexed files past retention, then their index rows; (rows, files)."""
     old = conn.execute(
         select(t.artifacts.c.id, t.artifacts.c.path).where(t.artifacts.c.created < cutoff)
@@ -47,20 +47,24 @@ def _artifacts(conn: Connection, cutoff: datetime) -> tuple[int, int]:
     for _, path in old:
         target = Path(path)
         if target.is_file():
-            target.unlink()
+            if delete_files:
+                target.unlink()
             files += 1
     for part in chunks([row_id for row_id, _ in old]):
         conn.execute(t.artifacts.delete().where(t.artifacts.c.id.in_(part)))
     return len(old), files
 
 
-def purge(engine: Engine, older_than: timedelta, now: datetime) -> dict[str, int]:
+def purge(
+    engine: Engine, older_than: timedelta, now: datetime, dry_run: bool = False
+) -> dict[str, int]:
     """Delete what is past retention, in one transaction; files first, then their rows.
 
     Args:
         engine: the state store's engine (`StateStore.purge` passes it).
         older_than: the retention period, e.g. `timedelta(days=90)`.
         now: the time to count back from (explicit, so a run is reproducible).
+        dry_run: only count: the transaction is rolled back and no file is touched.
 
     Returns:
         Counts per kind: journal, reviews, run_summaries, intents, artifacts, files.
@@ -74,7 +78,9 @@ def purge(engine: Engine, older_than: timedelta, now: datetime) -> dict[str, int
         "run_summaries": _run_summaries,
         "intents": _intents,
     }
-    with engine.begin() as conn:
+    with engine.connect() as conn, conn.begin() as transaction:
         counts = {name: step(conn, cutoff) for name, step in steps.items()}
-        counts["artifacts"], counts["files"] = _artifacts(conn, cutoff)
+        counts["artifacts"], counts["files"] = _artifacts(conn, cutoff, not dry_run)
+        if dry_run:
+            transaction.rollback()
     return counts

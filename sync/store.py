@@ -87,12 +87,14 @@ class StateStore(LinksMixin, RunsMixin, TasksMixin, ReviewsMixin, StoreBase):
     ) -> None:
         self.close()
 
-    def purge(self, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
+    def purge(
+        self, older_than: timedelta, now: datetime | None = None, dry_run: bool = False
+    ) -> dict[str, int]:
         """Delete journals, saved files, settled reviews and run summaries past retention.
 
-        See `sync.retention.purge`; returns counts per kind.
+        See `sync.retention.purge`; returns counts per kind (`dry_run`: what would go).
         """
-        return retention.purge(self._engine, older_than, now or self._now())
+        return retention.purge(self._engine, older_than, now or self._now(), dry_run)
 
     @property
     def engine(self) -> Engine:

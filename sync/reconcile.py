@@ -1,0 +1,276 @@
+"""Full reconcile: read both sides whole, compare through the mapping, report, optionally repair.
+
+Public API: `reconcile_and_report(...)` (the command), `reconcile(job, run_id, ...) ->
+Reconciled`, `fill_report(report, job, done)`, `add_writes(report, job, plan, tally)`,
+`run_reported(store, report, connectors, files, work)`.
+
+Cursors are neither trusted nor advanced by a dry reconcile: every pair is read whole
+(`Gatherer.read_changed(full=True)`), partners and merges are resolved as the sync
+does (`sync.syncjob.partners` / `missing`), and `PairPlanner` matches through the
+state store's links and diffs against its bases. The repair is the sync's own path:
+the plan goes through `sync.apply.apply_plan` and the agreed bases through
+`finish_sync`. While each pair is read, its persons feed the SLA counters, so the
+report's SLA figures cost no extra API call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from integrations.base import Connector
+from rules.engine import compile_rules
+from rules.loader import load_rules
+from sync.apply import apply_plan
+from sync.apply_writes import Tally
+from sync.candidates import ReviewItem
+from sync.gather import Gatherer, PairRead
+from sync.mapping import SIDES, Side
+from sync.plan import Plan, new_plan
+from sync.planner import GONE_KIND, PairPlanner
+from sync.report import ApiTally, Rejection, Report, close_run, exit_code_for
+from sync.rules_systems import read_owners
+from sync.sla import SlaCounter, add_sla
+from sync.store import StateStore
+from sync.syncjob import PAIRS, Job, SyncOutcome, finish_sync, missing, open_job, partners
+
+Progress = Callable[[str], None]
+OTHER: dict[str, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
+REJECTED_EXIT = 1
+PLAN_TTL = timedelta(hours=6)  # a reconcile's plan is applied at once, never saved
+SLA_VARIANTS = {"salesforce": ("Lead",), "hubspot": ("contacts",)}  # where new leads live
+
+
+@dataclass
+class PairSlice:
+    """Where one pair's items start and end in the shared plan, and its planner counts."""
+
+    updates: tuple[int, int] = (0, 0)
+    creates: tuple[int, int] = (0, 0)
+    review: tuple[int, int] = (0, 0)
+    moves: tuple[int, int] = (0, 0)
+    matched: int = 0
+    in_sync: int = 0
+
+
+@dataclass
+class Reconciled:
+    """A reconcile's plan (and what apply did with it), per-pair slices and SLA counts."""
+
+    outcome: SyncOutcome
+    slices: dict[str, PairSlice] = field(default_factory=dict)
+    tally: Tally | None = None
+    erased: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _span(plan: Plan, name: str, start: int) -> tuple[int, int]:
+    return start, len(getattr(plan, name))
+
+
+def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
+    for system, counter in counters.items():
+        for record_id, seen in read.seen[system].items():
+            if seen.conv.variant in SLA_VARIANTS.get(system, ()):
+                counter.add(seen.values, record_id, system)
+
+
+def _erased(gatherer: Gatherer, items: list[ReviewItem]) -> set[tuple[str, str]]:
+    """Gone records the delete sweep does not list: erased without trace (GDPR)."""
+    gone: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        if item.kind == GONE_KIND:
+            system, record_id = item.records[0]
+            variant = str(item.detail.get("object") or "")
+            gone.setdefault((system, variant), []).append(record_id)
+    erased: set[tuple[str, str]] = set()
+    for (system, variant), ids in gone.items():
+        swept = gatherer.deletions(system, variant)  # type: ignore[arg-type]
+        erased |= {(system, record_id) for record_id in ids if record_id not in swept}
+    return erased
+
+
+def reconcile(
+    job: Job,
+    run_id: int | None,
+    *,
+    apply: bool = False,
+    sla: Mapping[Side, SlaCounter] | None = None,
+    progress: Progress | None = None,
+) -> Reconciled:
+    """Compare every pair read whole; with `apply`, repair the drift through the sync's apply.
+
+    Args:
+        job: from `sync.syncjob.open_job`.
+        run_id: the run that journals the repairs (required with `apply`).
+        apply: write the repairs; otherwise nothing is written anywhere.
+        sla: SLA counters per system, fed with the persons read.
+        progress: called with a short line as each pair is read and planned.
+
+    Raises:
+        CrmError: a CRM stopped the run; repairs already written stay journaled.
+    """
+    done = Reconciled(SyncOutcome(new_plan(job.now, PLAN_TTL, kind="reconcile")))
+    plan = done.outcome.plan
+    for pair in PAIRS:
+        if progress:
+            progress(f"reading every {pair} record on both sides")
+        starts = {n: len(getattr(plan, n)) for n in ("updates", "creates", "review", "moves")}
+        gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
+        gatherer.read_changed(full=True)
+        partners(job, gatherer)
+        merges, vanished = missing(job, gatherer)
+        planned = PairPlanner(job.compiled, job.store, gatherer.result, plan).run(
+            merges, vanished, True
+        )
+        if pair == "person" and sla:
+            _feed_sla(gatherer.result, sla)
+        done.erased |= _erased(gatherer, plan.review[starts["review"] :])
+        done.outcome.agreed.update(planned.agreed)
+        done.outcome.cursors.update(gatherer.result.cursors)  # type: ignore[arg-type]
+        done.slices[pair] = PairSlice(
+            **{n: _span(plan, n, s) for n, s in starts.items()},
+            matched=planned.matched,
+            in_sync=planned.in_sync,
+        )
+    if apply:
+        if run_id is None:
+            raise ValueError("a reconcile that repairs needs a run id for its journal")
+        if progress:
+            progress(f"repairing: {len(plan.updates)} updates, {len(plan.creates)} creates")
+        done.tally = apply_plan(job, plan, run_id)
+        finish_sync(job, done.outcome)
+    return done
+
+
+def _pairs(job: Job) -> dict[tuple[str, str], str]:
+    return {(c.system, c.variant): c.pair for c in job.compiled.converters.values()}
+
+
+def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> None:
+    """Count a plan's updates and creates per pair and target system.
+
+    With `tally` (the plan was applied) records the CRM refused are counted as
+    rejected instead of updated or created, and listed with their reason.
+    """
+    pair_of = _pairs(job)
+    rejections = [Rejection(**r) for r in (tally.rejected if tally else [])]
+    refused = {(r.system, r.record_id) for r in rejections}
+    for update in plan.updates:
+        counts = report.tally(pair_of.get((update.system, update.object), update.object))
+        counts.conflicts += sum(1 for c in update.changes if c.conflict)
+        if (update.system, update.record_id) not in refused:
+            counts.updated[update.system] += 1
+    for create in plan.creates:
+        report.tally(pair_of.get((create.system, create.object), create.object)).created[
+            create.system
+        ] += 1
+    for r in rejections:
+        counts = report.tally(pair_of.get((r.system, r.object), r.object))
+        counts.rejected += 1
+        if (r.system, r.record_id) not in {(u.system, u.record_id) for u in plan.updates}:
+            counts.created[r.system] = max(0, counts.created[r.system] - 1)
+    report.rejections.extend(rejections)
+
+
+def fill_report(report: Report, job: Job, done: Reconciled) -> None:
+    """Add a reconcile's figures: per-pair matches, drift, review items, deletions, writes."""
+    plan = done.outcome.plan
+    for pair, part in done.slices.items():
+        counts = report.tally(pair)
+        counts.matched, counts.in_sync = part.matched, part.in_sync
+        for create in plan.creates[slice(*part.creates)]:
+            counts.only_in[OTHER[create.system]] += 1
+        kinds = Counter(item.kind for item in plan.review[slice(*part.review)])
+        counts.conflicts += kinds["conflict"]
+        counts.duplicates, counts.fuzzy = kinds["duplicate"], kinds["fuzzy"]
+    add_writes(report, job, plan, done.tally)
+    report.review.extend(
+        {
+            "kind": item.kind,
+            "reason": item.reason,
+            "records": [f"{system}:{record_id}" for system, record_id in item.records],
+        }
+        for item in plan.review
+    )
+    gone = [item.records[0] for item in plan.review if item.kind == GONE_KIND]
+    report.deletions.update(
+        deleted=sum(1 for g in gone if g not in done.erased),
+        erased=sum(1 for g in gone if g in done.erased),
+        merged=sum(1 for move in plan.moves if move.reason == "merged"),
+    )
+
+
+def reconcile_and_report(
+    store: StateStore,
+    connectors: Mapping[Side, Connector],
+    now: datetime,
+    *,
+    apply: bool,
+    files: tuple[Path, Path | None],
+    config: tuple[Path | None, Path | None] = (None, None),
+    progress: Progress | None = None,
+) -> tuple[Report, dict[str, Path]]:
+    """`crmops reconcile`: compare (and with `apply` repair), then save the report.
+
+    Args:
+        store: the state store (bound to the connected org and portal on first use).
+        connectors: both CRMs.
+        now: the run's moment.
+        apply: repair the drift through the sync's apply path.
+        files: (reports directory, explicit HTML path or None).
+        config: (mapping file, rules file); None for the shipped ones.
+        progress: called with a short line per step.
+
+    Raises:
+        CrmError: a CRM stopped the run (recorded as failed, its report saved first).
+    """
+    mapping_file, rules_file = config
+    job = open_job(store, connectors, now, mapping_file=mapping_file, rules_file=rules_file)
+    rules = compile_rules(load_rules(rules_file))
+    report = Report("reconcile", now, applied=apply, run_id=store.start_run("reconcile"))
+    sla = {system: SlaCounter(rules, now) for system in SIDES}
+
+    def work() -> None:
+        done = reconcile(job, report.run_id, apply=apply, sla=sla, progress=progress)
+        fill_report(report, job, done)
+        owners = {system: read_owners(connectors[system]).emails for system in SIDES}
+        add_sla(report, connectors, sla, owners)
+
+    paths = run_reported(store, report, connectors, files, work)
+    return report, paths
+
+
+def run_reported(
+    store: StateStore,
+    report: Report,
+    connectors: Mapping[Side, Connector],
+    files: tuple[Path, Path | None],
+    work: Callable[[], None],
+) -> dict[str, Path]:
+    """Do `work`, then save the report and close its run, also when a CRM stopped it.
+
+    Exit code 1 when records were rejected; a failure is recorded (status `failed`,
+    exit 2 or 3) and re-raised after its report is saved.
+    """
+    before = {system: dict(c.usage().calls) for system, c in connectors.items()}
+
+    def count_calls() -> None:
+        for system, connector in connectors.items():
+            report.api[system] = ApiTally.since(connector.usage(), before[system])
+
+    try:
+        work()
+    except Exception as error:
+        report.status, report.exit_code = "failed", exit_code_for(error)
+        report.notes.append(f"stopped: {error}")
+        count_calls()
+        close_run(store, report, *files)
+        raise
+    count_calls()
+    rejected = report.rejections or any(t.rejected for t in report.rules.values())
+    report.exit_code = REJECTED_EXIT if rejected else 0
+    report.status = "partial" if rejected else "ok"
+    return close_run(store, report, *files)

@@ -1,0 +1,198 @@
+"""A report's JSON form laid out as titled tables of text: what the terminal and HTML both draw.
+
+`sections(data)` is the single layout; `sync.report.table` renders it with rich and
+`sync.report_html.render` as HTML, so the two never disagree on a number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+SYSTEM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
+OBJECT_COLUMNS = (
+    ("matched", "matched"),
+    ("in_sync", "in sync"),
+    ("updated.salesforce", "updated in SF"),
+    ("updated.hubspot", "updated in HS"),
+    ("created.salesforce", "created in SF"),
+    ("created.hubspot", "created in HS"),
+    ("only_in.salesforce", "only in SF"),
+    ("only_in.hubspot", "only in HS"),
+    ("conflicts", "conflicts"),
+    ("duplicates", "duplicates"),
+    ("fuzzy", "look-alikes"),
+    ("rejected", "rejected"),
+)
+SLA_COLUMNS = (
+    ("new_leads", "new leads"),
+    ("in_time", "answered in SLA"),
+    ("late", "answered late"),
+    ("missed", "unanswered, past SLA"),
+    ("pending", "within SLA, open"),
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table: a title, column headers, rows of cell text, and an optional note."""
+
+    key: str
+    title: str
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    note: str = ""
+
+
+def _get(data: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        value = value.get(part, 0) if isinstance(value, Mapping) else 0
+    return value
+
+
+def number(value: Any) -> str:
+    """A count as shown everywhere in a report (thousands separated; blank as '-')."""
+    if value is None:
+        return "-"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def percent(share: float | None) -> str:
+    """A 0..1 share as a percentage with one decimal, '-' when undefined."""
+    return "-" if share is None else f"{share * 100:.1f}%"
+
+
+def counts(values: Mapping[str, int]) -> str:
+    """`{a: 2, b: 1}` as `a 2, b 1`, largest first; '-' when empty."""
+    ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{k} {number(v)}" for k, v in ordered) or "-"
+
+
+def _objects(data: Mapping[str, Any]) -> Section:
+    rows = [
+        (name, *(number(_get(tally, key)) for key, _ in OBJECT_COLUMNS))
+        for name, tally in data.get("objects", {}).items()
+    ]
+    mode = "repairs applied" if data.get("applied") else "planned only (dry run): nothing written"
+    return Section(
+        "objects", "Records per object", ("object", *(h for _, h in OBJECT_COLUMNS)), rows, mode
+    )
+
+
+def _api(data: Mapping[str, Any]) -> Section:
+    rows = [
+        (
+            SYSTEM_NAMES.get(system, system),
+            number(tally["calls"]),
+            number(tally.get("limit")),
+            number(tally.get("remaining")),
+            counts(tally.get("by_endpoint", {})),
+        )
+        for system, tally in data.get("api", {}).items()
+    ]
+    headers = ("system", "calls this run", "daily limit", "remaining today", "by endpoint")
+    return Section("api", "API calls", headers, rows)
+
+
+def _sla(data: Mapping[str, Any]) -> Section:
+    rows, window = [], 30
+    for system, tally in data.get("sla", {}).items():
+        window = tally.get("window_days", window)
+        rows.append(
+            (
+                SYSTEM_NAMES.get(system, system),
+                *(number(tally[key]) for key, _ in SLA_COLUMNS),
+                percent(tally.get("compliance")),
+                counts(tally.get("overdue_tasks", {})),
+            )
+        )
+    headers = ("system", *(h for _, h in SLA_COLUMNS), "compliance", "overdue tasks per owner")
+    note = (
+        f"Leads created in the last {window} days; first response due by the SOP's "
+        "first_response SLA, answered when first_outreach_at is set."
+    )
+    return Section("sla", "Follow-up SLA compliance", headers, rows, note)
+
+
+def _rules(data: Mapping[str, Any]) -> Section:
+    rows = [
+        (
+            SYSTEM_NAMES.get(system, system),
+            number(tally["leads"]),
+            counts(tally.get("temperatures", {})),
+            counts(tally.get("stage_moves", {})),
+            counts(tally.get("tasks_created", {})),
+            number(tally.get("fields_written", 0)),
+            number(tally.get("rejected", 0)),
+        )
+        for system, tally in data.get("rules", {}).items()
+    ]
+    headers = (
+        "system",
+        "leads",
+        "temperature",
+        "stage moves",
+        "tasks created by rule",
+        "fields written",
+        "rejected",
+    )
+    return Section("rules", "SOP rules", headers, rows)
+
+
+def _problems(data: Mapping[str, Any]) -> Section:
+    rows = [
+        (SYSTEM_NAMES.get(r["system"], r["system"]), r["object"], r["record_id"], r["reason"])
+        for r in data.get("rejections", [])
+    ]
+    rows += [
+        ("review", item.get("kind", ""), ", ".join(item.get("records", [])), item.get("reason", ""))
+        for item in data.get("review", [])
+    ]
+    shown, total = len(data.get("review", [])), data.get("review_total", 0)
+    note = f"{number(total - shown)} more review items not listed." if total > shown else ""
+    return Section(
+        "problems",
+        "Rejected records and review queue",
+        ("system / queue", "object / kind", "record(s)", "reason"),
+        rows,
+        note,
+    )
+
+
+DELETION_LABELS = {
+    "deleted": "deleted or archived on one side: unlinked, reported",
+    "merged": "merged: link moved to the surviving record",
+    "erased": "erased without trace (GDPR): tombstoned, never recreated",
+}
+
+
+def _deletions(data: Mapping[str, Any]) -> Section:
+    rows = [
+        (DELETION_LABELS.get(kind, kind), number(n))
+        for kind, n in data.get("deletions", {}).items()
+    ]
+    return Section("deletions", "Deletes and merges", ("what", "records"), rows)
+
+
+def sections(data: Mapping[str, Any]) -> list[Section]:
+    """The report's tables, in reading order; empty ones are left out."""
+    built = [
+        _objects(data),
+        _rules(data),
+        _deletions(data),
+        _api(data),
+        _sla(data),
+        _problems(data),
+    ]
+    return [s for s in built if s.rows]
+
+
+def headline(data: Mapping[str, Any]) -> str:
+    """One line saying what the run was and how it ended."""
+    run = f" run {data['run_id']}" if data.get("run_id") else ""
+    return (
+        f"crmops {data.get('kind', 'report')}{run} at {data.get('generated_at', '')}: "
+        f"{data.get('status', '')} (exit {data.get('exit_code', 0)})"
+    )
