@@ -164,6 +164,7 @@ class PairPlanner:
             for name, value in diff.base.items()
             if name not in changed and (base is None or base.get(name) != to_json_value(value))
         }
+        agreed.update(self._held_bases(diff, {"salesforce": sf, "hubspot": hs}, base))
         if agreed:
             self.out.agreed[sf_id] = agreed
         if not diff.changes:
@@ -171,6 +172,24 @@ class PairPlanner:
             return
         refs = [RecordRef(x.conv.variant, x.record.id, x.record.modified) for x in (sf, hs)]
         self.plan.updates.extend(updates_from_diff(diff, refs[0], refs[1], stable))
+
+    @staticmethod
+    def _held_bases(
+        diff: PairDiff, sides: Mapping[str, Seen], base: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """A field crmops may not write on one side keeps that side's value as its base.
+
+        So the other side's value stays put until the read-only side changes, instead
+        of flipping with whichever record was touched last.
+        """
+        held = {}
+        for name, reason in diff.held:
+            target = reason.split(" ", 1)[0]
+            if "is not written" in reason and target in sides:
+                value = to_json_value(sides[target].values.get(name))
+                if base is None or base.get(name) != value:
+                    held[name] = value
+        return held
 
     def _new_link(self, sf_id: str, hs_id: str, how: str) -> None:
         sf = self.read.seen["salesforce"].get(sf_id)
