@@ -7,8 +7,8 @@ from rules.engine import compile_rules, evaluate_lead
 from rules.loader import load_rules
 from tests.rules.conftest import NOW, lead
 
-SALES = {"sally.sales@example.com", "sid.sales@example.com", "sue.sales@example.com"}
-COMMERCIAL = {"carl.commercial@example.com", "cora.commercial@example.com"}
+SALES = {"ana.sales@example.com", "ben.sales@example.com", "cara.sales@example.com"}
+COMMERCIAL = {"dan.commercial@example.com", "eve.commercial@example.com"}
 
 
 def routed(compiled: Compiled, **fields: object) -> tuple[str, str]:

@@ -182,7 +182,7 @@ def test_escalate_manager_goes_to_manager_or_escalation_owner(compiled: Compiled
     assert (with_manager.assignee, with_manager.assignee_kind) == ("005BOSS", "user_id")
     assert with_manager.due == NOW and not with_manager.outreach
     alone = tasks(compiled, stage="engaged", **HOT)["escalate_manager"]
-    assert alone.assignee == "erin.escalation@example.com"
+    assert alone.assignee == "morgan.manager@example.com"
 
 
 def test_immediate_human(compiled: Compiled) -> None:
