@@ -68,6 +68,7 @@ def apply_plan(
             f"{plan.expires_at.isoformat()}; run crmops sync again"
         )
     applier = _Applier(job, run_id, options)
+    applier.writer.plan_now = plan.now
     applier.bookkeeping(plan)
     for (system, variant), updates in _grouped(plan.updates).items():
         for batch in _chunks(updates, options.batch_sizes[system]):

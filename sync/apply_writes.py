@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from integrations.base import Connector, WriteResult, WriteRow
 from integrations.errors import CrmError
 from sync.compiled import CompiledMapping, ObjectConverter
 from sync.convert import to_json_value
-from sync.diff import OTHER, diff_field
+from sync.diff import OTHER, Times, diff_field
 from sync.gather import native_fields
 from sync.plan import Update
 from sync.store import StateStore
@@ -90,6 +91,7 @@ class BatchWriter:
         self.run_id = run_id
         self.tally = tally
         self.links_for = links_for  # (system, variant, ids) -> record id -> stable id
+        self.plan_now: datetime | None = None  # when the plan was made (re-plans use it)
 
     # --- updates -------------------------------------------------------------------
 
@@ -130,9 +132,14 @@ class BatchWriter:
             if not moved or rule.canon(now) == rule.canon(change.old):
                 values[change.field] = change.new
                 continue
-            # Someone changed the target since: decide again with its fresh value.
+            # Someone changed the target since: decide again with its fresh value (the
+            # edit came after the plan, so it is the newer one).
             sides = {conv.system: now, OTHER[conv.system]: change.new}
-            changes, _, _ = diff_field(rule, sides["salesforce"], sides["hubspot"], change.old)
+            stamps = {conv.system: version, OTHER[conv.system]: self.plan_now}
+            times = Times(salesforce=stamps["salesforce"], hubspot=stamps["hubspot"])
+            changes, _, _ = diff_field(
+                rule, sides["salesforce"], sides["hubspot"], change.old, times
+            )
             for again in changes:
                 if again.target_system == conv.system:
                     values[change.field] = again.new

@@ -110,10 +110,10 @@ class Harness:
         return connectors(self.sb)[system].read_by_ids(object, ids, fields)
 
     def one(self, system: Side, object: str, record_id: str, fields: list[str]) -> dict[str, Any]:
-        """One record's fields."""
+        """One record's fields (only those asked for)."""
         found = self.read(system, object, [record_id], fields)
         assert found, f"{system} {object} {record_id} not found"
-        return found[0].fields
+        return {name: found[0].fields.get(name) for name in fields}
 
     def partner(self, system: Side, record_id: str) -> str:
         """The id of the record linked to this one on the other side."""
