@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,9 +23,6 @@ from config.yamlfile import ConfigFileError
 from integrations.base import Connector, System
 from integrations.errors import AuthError, BudgetExhausted, CrmError, RetryableError
 from integrations.factory import connect
-from rules.engine import compile_rules
-from rules.loader import load_rules
-from sync.mapping import load_mapping
 from sync.rules_explain import RecordNotFound, explain_record
 from sync.rules_report import RulesRunResult
 from sync.rules_watch import parse_interval, watch
@@ -45,17 +42,19 @@ def open_context(
     settings: Settings, rules_file: Path | None, systems: list[System]
 ) -> RulesContext:
     """Rules, mapping, state store (bound to the org/portal) and connectors for a rules job."""
-    compiled = compile_rules(load_rules(rules_file or settings.rules_file))
-    mapping = load_mapping(settings.mapping_file)
-    options: dict[System, dict[str, Any]] = {"salesforce": {"time_zone": compiled.rules.timezone}}
-    connectors: dict[System, Connector] = {
-        s: connect(settings, s, **options.get(s, {})) for s in systems
-    }
+    connectors: dict[System, Connector] = {s: connect(settings, s) for s in systems}
     store = StateStore(settings.state_url)
-    org = connectors["salesforce"].identity() if "salesforce" in connectors else None
-    portal = connectors["hubspot"].identity() if "hubspot" in connectors else None
-    store.bind(org, portal)
-    return RulesContext(connectors, store, compiled, mapping)
+    try:
+        context = RulesContext.open(
+            connectors, store, rules_file or settings.rules_file, settings.mapping_file
+        )
+        org = connectors["salesforce"].identity() if "salesforce" in connectors else None
+        portal = connectors["hubspot"].identity() if "hubspot" in connectors else None
+        store.bind(org, portal)
+    except BaseException:
+        store.close()
+        raise
+    return context
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 Public API::
 
-    context = RulesContext(connectors, store, compiled_rules, mapping_file)
+    context = RulesContext.open(connectors, store)   # or RulesContext(..., compiled, mapping)
     result = run_rules(context, "both", dry_run=False, now=now)   # RulesRunResult
 
 Per CRM and object (leads, then opportunities): read since the rules cursor,
@@ -25,12 +25,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from integrations.base import Connector, System
 from rules.compiler import Compiled
+from rules.engine import compile_rules
+from rules.loader import load_rules
 from sync.compiled import CompileContext, CompiledMapping, compile_mapping, stage_values_from_rules
 from sync.mapping import Mapping as MappingFile
+from sync.mapping import load_mapping
 from sync.rules_pass import Collected, SystemPass
 from sync.rules_plan import PlannedTask
 from sync.rules_report import RulesRunResult, plan_rows, summarise, task_rows
@@ -74,6 +78,22 @@ class RulesContext:
             if hasattr(connector, "time_zone"):
                 # Salesforce Task ActivityDate is a date in the org's zone.
                 connector.time_zone = zone
+
+    @classmethod
+    def open(
+        cls,
+        connectors: dict[System, Connector],
+        store: StateStore,
+        rules_file: Path | None = None,
+        mapping_file: Path | None = None,
+    ) -> RulesContext:
+        """Load and compile the rules and mapping files (defaults: the shipped ones).
+
+        Raises:
+            config.yamlfile.ConfigFileError: a file is invalid (every problem, file:line).
+        """
+        compiled = compile_rules(load_rules(rules_file))
+        return cls(connectors, store, compiled, load_mapping(mapping_file))
 
     def prepare(self, system: System) -> tuple[OwnerDirectory, dict[str, str], CompiledMapping]:
         """Owners, deal stage ids and the compiled mapping of one CRM (read once, then cached)."""
