@@ -50,6 +50,7 @@ SYNC_OBJECTS = {
     "salesforce": ("Account", "Contact", "Lead", "Opportunity"),
     "hubspot": ("companies", "contacts", "deals"),
 }
+TASK_TO_CONTACT, TASK_TO_DEAL = 204, 216  # HubSpot-defined association type ids
 TARGET_OVER_MINIMUM = 1.05
 TARGET_FEWER = {"salesforce": 100, "hubspot": 40}
 
@@ -69,7 +70,12 @@ def run_crmops(
     seconds = time.perf_counter() - started
     if answer.returncode not in (0, 1):
         raise RuntimeError(f"crmops {' '.join(args)}: exit {answer.returncode}\n{answer.stderr}")
-    calls = {s: total(c) for s, c in sb.calls().items()}
+    by_endpoint = sb.calls()
+    if args[0] != "init":
+        print(f"  crmops {' '.join(args)}: {seconds:.1f} s, exit {answer.returncode}")
+        for system, calls_of in by_endpoint.items():
+            print(f"    {system}: {dict(sorted(calls_of.items()))}")
+    calls = {s: total(c) for s, c in by_endpoint.items()}
     return (json.loads(answer.stdout) if "--json" in args else None), calls, seconds
 
 
@@ -81,6 +87,7 @@ class UsualScript:
         from simple_salesforce import Salesforce
 
         session = requests.Session()
+        session.trust_env = False  # no proxies, no REQUESTS_CA_BUNDLE: 127.0.0.1 and its CA only
         session.verify = sb.info["ca_bundle"]
         self.sf: Any = Salesforce(
             instance_url=sb.info["salesforce_url"],
@@ -93,15 +100,18 @@ class UsualScript:
             ssl_ca_cert=sb.info["ca_bundle"],
         )
         self.failed = 0
+        self.deal_ids: set[str] = set()
 
     def read(self, system: str, obj: str) -> int:
         """Read every record of an object, page by page; the record count."""
         if system == "salesforce":
-            return sum(1 for _ in self.sf.query_all_iter(f"SELECT Id, Name FROM {obj}"))
+            return sum(1 for _ in self.sf.query_all_iter(f"SELECT Id, LastModifiedDate FROM {obj}"))
         count, after = 0, None
         while True:
             page = self.hs.crm.objects.basic_api.get_page(obj, limit=100, after=after)
             count += len(page.results)
+            if obj == "deals":
+                self.deal_ids.update(r.id for r in page.results)
             if not page.paging or not page.paging.next:
                 return count
             after = page.paging.next.after
@@ -109,8 +119,10 @@ class UsualScript:
     def _call(self, work: Any) -> None:
         try:
             work()
-        except Exception:  # a refused call is still a call; count it and go on
+        except Exception as exc:  # a refused call is still a call; count it and go on
             self.failed += 1
+            if self.failed == 1:
+                print(f"  usual script, first refused call: {str(exc)[:300]}")
 
     def update(self, system: str, obj: str, record_id: str, fields: dict[str, Any]) -> None:
         """One update call for one record."""
@@ -136,12 +148,15 @@ class UsualScript:
             return
         from hubspot.crm.objects import SimplePublicObjectInputForCreate
 
+        kind = TASK_TO_DEAL if task["record_id"] in self.deal_ids else TASK_TO_CONTACT
         data = SimplePublicObjectInputForCreate(
             properties={"hs_task_subject": task["subject"], "hs_timestamp": task["due"]},
             associations=[
                 {
                     "to": {"id": task["record_id"]},
-                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}],
+                    "types": [
+                        {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": kind}
+                    ],
                 }
             ],
         )
