@@ -64,16 +64,33 @@ class SalesforceConnector:
         sleep: Sleep | None = None,
         attempts: int = DEFAULT_ATTEMPTS,
         overlap: timedelta = DEFAULT_OVERLAP,
-        time_zone: str = "UTC",
+        time_zone: str | ZoneInfo = "UTC",
         api_version: str = API_VERSION,
     ) -> None:
+        """Open a client on an org (signing in first when only a login flow is given).
+
+        Args:
+            instance_url: the org's instance URL.
+            session_id: a session id; None to sign in through `login`.
+            login: an auth flow that can sign in again when the session expires.
+            meter: counts calls and holds this run's budget cap.
+            ca_bundle: CA file to trust instead of the system's.
+            timeout: seconds per HTTP call.
+            sleep: replaces time.sleep in the retry policy (tests).
+            attempts: attempts per call, the first included.
+            overlap: how far behind the cursor `changed_since` re-reads (late commits).
+            time_zone: the org's zone (IANA name or ZoneInfo): Task `ActivityDate` is
+                the due instant's date there. Settings hold no org zone, so callers pass
+                the rules file's `timezone`; UTC when not given.
+            api_version: REST API version, e.g. "59.0".
+        """
         self.meter = meter or Meter(SYSTEM)
         self.session = MeteredSession(self.meter, timeout, ca_bundle if ca_bundle else True)
         self._login = login
         self._sleep = sleep
         self._attempts = attempts
         self.overlap = overlap
-        self.time_zone = ZoneInfo(time_zone)
+        self.time_zone = time_zone if isinstance(time_zone, ZoneInfo) else ZoneInfo(time_zone)
         self.api_version = api_version
         if session_id is None:
             if login is None:
