@@ -1,4 +1,4 @@
-"""The nightly job: lease, rules on both CRMs, sync, reconcile with repairs, report, run record.
+"""The nightly job: lease, sync, rules on both CRMs, reconcile with repairs, report, run record.
 
 Public API: `NightlyInputs`, `run_nightly(inputs) -> NightlyResult`, `Locked`,
 `exit_code_for(error)`, `LEASE_TTL`.
@@ -8,6 +8,11 @@ lock in the state store, renewed between steps), so a second run exits at once a
 says who holds it until when, and a crashed run blocks the next night only until
 its lease expires. The run's own record holds its API calls and the report's figures;
 the rules step records its own run too (`crmops runs` lists both).
+
+The sync runs before the rules: it links the records new on either side first, so
+the rules find each person's stable id already shared by both CRMs (a rules run on an
+unlinked record gives it a stable id of its own). The rules' writes are then carried
+across by the reconcile, which reads both sides whole after them and repairs.
 """
 
 from __future__ import annotations
@@ -117,12 +122,6 @@ def _renew(inputs: NightlyInputs, lease: str) -> None:
 
 def _steps(inputs: NightlyInputs, lease: str, run_id: int, report: Report) -> None:
     rules = compile_rules(load_rules(inputs.rules_file))
-    mapping = load_mapping(inputs.mapping_file)
-    context = RulesContext(dict(inputs.connectors), inputs.store, rules, mapping)
-    for system in SYSTEMS:
-        _say(inputs, f"applying the SOP rules on {system}")
-        _add_rules(report, system, run_rules(context, system, dry_run=False, now=inputs.now))
-    _renew(inputs, lease)
     job = open_job(
         inputs.store,
         inputs.connectors,
@@ -130,10 +129,13 @@ def _steps(inputs: NightlyInputs, lease: str, run_id: int, report: Report) -> No
         mapping_file=inputs.mapping_file,
         rules_file=inputs.rules_file,
     )
-    _say(inputs, "syncing what changed since the last run")
-    outcome = plan_sync(job)
-    add_writes(report, job, outcome.plan, apply_plan(job, outcome.plan, run_id))
-    finish_sync(job, outcome)
+    _sync(inputs, job, run_id, report)
+    _renew(inputs, lease)
+    mapping = load_mapping(inputs.mapping_file)
+    context = RulesContext(dict(inputs.connectors), inputs.store, rules, mapping)
+    for system in SYSTEMS:
+        _say(inputs, f"applying the SOP rules on {system}")
+        _add_rules(report, system, run_rules(context, system, dry_run=False, now=inputs.now))
     _renew(inputs, lease)
     sla: dict[Side, SlaCounter] = {s: SlaCounter(rules, inputs.now) for s in SYSTEMS}
     done = reconcile(job, run_id, apply=True, sla=sla, progress=inputs.progress)
@@ -141,6 +143,14 @@ def _steps(inputs: NightlyInputs, lease: str, run_id: int, report: Report) -> No
     _renew(inputs, lease)
     _say(inputs, "counting SLA compliance and overdue tasks")
     _add_sla(report, job, context, sla)
+
+
+def _sync(inputs: NightlyInputs, job: Job, run_id: int, report: Report) -> None:
+    """The incremental sync, journaled under the nightly run (so `undo` reverses the night)."""
+    _say(inputs, "syncing what changed since the last run")
+    outcome = plan_sync(job)
+    add_writes(report, job, outcome.plan, apply_plan(job, outcome.plan, run_id))
+    finish_sync(job, outcome)
 
 
 def _add_rules(report: Report, system: str, result: RulesRunResult) -> None:
