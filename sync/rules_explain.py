@@ -8,7 +8,8 @@ store knows as made are left out), the owner it would route to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from integrations.base import Record, System
 from rules.decisions import LeadDecision
 from rules.explain import breakdown_text, decision_to_dict, explain
 from sync.rules_pass import SystemPass
-from sync.rules_plan import PlannedTask, RecordPlan
+from sync.rules_plan import Decision, PlannedTask, RecordPlan
 from sync.rules_source import Kind, read_fields
 from sync.rules_systems import SPECS
 from sync.rulesjob import RulesContext
@@ -35,6 +36,7 @@ class Explanation:
     plan: RecordPlan
     pending_tasks: list[PlannedTask]
     owner_email: str | None
+    emails: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -43,7 +45,11 @@ class Explanation:
         head = f"{item.system} {item.object} {item.record_id} (owner {self.owner_email or 'none'})"
         if decision is None:
             return f"{head}\nCannot be evaluated: {'; '.join(item.problems)}"
-        lines = [head, explain(decision)]
+        lines = [head, explain(self._readable(decision))]
+        if decision.stage.moved and not self.plan.stage_moved and not item.read_only:
+            lines.append(
+                "Stage move not written: the stage fields hold these values (or a later lifecycle)"
+            )
         if isinstance(decision, LeadDecision):
             lines.append(f"Breakdown as written to the record: {breakdown_text(decision)}")
         if item.read_only:
@@ -57,6 +63,16 @@ class Explanation:
         lines += [f"Already made (not made again): {key}" for key in done]
         lines += [f"Review: {r.kind}: {r.detail}" for r in self.plan.reviews]
         return "\n".join(lines)
+
+    def _readable(self, decision: Decision) -> Decision:
+        """The decision with the native id and owners' emails in place of CRM user ids."""
+        tasks = tuple(
+            t._replace(assignee=self.emails.get(t.assignee or "", t.assignee))
+            if t.assignee_kind == "user_id"
+            else t
+            for t in decision.tasks
+        )
+        return decision._replace(record_id=self.plan.item.record_id, tasks=tasks)
 
     def as_json(self) -> dict[str, Any]:
         """The decision in `rules evaluate --json` shape plus what is pending."""
@@ -110,4 +126,5 @@ def explain_record(
         t for t in plan.tasks if t.spec.key not in known or known[t.spec.key].status == "intent"
     ]
     owner = plan.item.native.get(SPECS[system].owner)
-    return Explanation(plan, pending, owners.email_of(str(owner) if owner else None))
+    email = owners.email_of(str(owner) if owner else None)
+    return Explanation(plan, pending, email, owners.emails)

@@ -141,7 +141,7 @@ def test_cli_run_explain_and_watch(make_sandbox: Any, tmp_path: Path) -> None:
         app, ["rules", "explain", hottest["record_id"], "--crm", "salesforce"], env=variables
     )
     assert told.exit_code == 0, told.output
-    assert f"score {hottest['after']} " in told.output
+    assert f"Lead {hottest['record_id']}: score {hottest['after']} " in told.output
     assert "Breakdown as written to the record:" in told.output and "title" in told.output
 
     looped = runner.invoke(app, ["watch", "--every", "10ms", "--max-passes", "2"], env=variables)
