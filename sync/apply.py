@@ -179,7 +179,8 @@ class _Applier:
         variant = str(detail.get("object") or "")
         stable = detail.get("stable_id")
         self.store.unlink(system, variant, record_id)
-        self.store.add_tombstone(system, variant, record_id, "gone (deleted or erased)", stable)
+        how = str(detail.get("how") or "erased")
+        self.store.add_tombstone(system, variant, record_id, how, stable)
 
     # --- creates -----------------------------------------------------------------------
 

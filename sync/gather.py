@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from integrations.base import Connector, Cursor, Deletion, Record
@@ -45,6 +46,7 @@ class PairRead:
     cursors: dict[tuple[Side, str], Cursor] = field(default_factory=dict)
     problems: int = 0
     whole: set[Side] = field(default_factory=set)  # sides read in full (no cursor yet)
+    since: dict[tuple[Side, str], Cursor | None] = field(default_factory=dict)  # stored
 
 
 def variants(compiled: CompiledMapping, pair: str, system: Side) -> list[ObjectConverter]:
@@ -106,6 +108,7 @@ class Gatherer:
             self.result.whole.add(system)
             for conv in variants(self.compiled, self.result.pair, system):
                 cursor = None if full else self.store.cursor(system, conv.variant)
+                self.result.since[(system, conv.variant)] = cursor
                 if cursor is not None:
                     self.result.whole.discard(system)
                 connector = self.connectors[system]
@@ -128,7 +131,9 @@ class Gatherer:
         self.keep(system, records, conv)
         return records
 
-    def deletions(self, system: Side, variant: str) -> dict[str, Deletion]:
-        """The delete sweep of one variant's object, by record id."""
+    def deletions(
+        self, system: Side, variant: str, since: datetime | None = None
+    ) -> dict[str, Deletion]:
+        """The delete sweep of one variant's object (since a time), by record id."""
         conv = self.compiled.converter(system, variant)
-        return {d.id: d for d in self.connectors[system].deletions(conv.api_object, None)}
+        return {d.id: d for d in self.connectors[system].deletions(conv.api_object, since)}

@@ -34,6 +34,7 @@ class Vanished:
     system: Side
     variant: str
     record_id: str
+    how: str = "erased"  # deleted (in the delete sweep) or erased (no trace: GDPR)
 
 
 @dataclass
@@ -231,9 +232,9 @@ class PairPlanner:
             self.plan.review.append(
                 ReviewItem(
                     GONE_KIND,  # type: ignore[arg-type]
-                    f"{gone.system} {gone.variant} {gone.record_id} is gone; "
+                    f"{gone.system} {gone.variant} {gone.record_id} was {gone.how}; "
                     f"unlinked, and not recreated from {OTHER[gone.system]} ({erased})",
                     ((gone.system, gone.record_id),),
-                    {"stable_id": gone.stable_id, "object": gone.variant},
+                    {"stable_id": gone.stable_id, "object": gone.variant, "how": gone.how},
                 )
             )

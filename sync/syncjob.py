@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,10 @@ from sync.mapping import SIDES, Side, load_mapping
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished
 from sync.store import StateStore
-from sync.store_types import BaseValue
+from sync.store_types import BaseValue, Link
 
 PAIRS: tuple[str, ...] = ("company", "person", "deal")  # companies first: others point at them
+SWEEP_OVERLAP = timedelta(minutes=5)  # deletes are swept from a little before the cursor
 LOOKUP_CAP = 10  # per-value searches on HubSpot for unlinked records per run (then: review)
 
 
@@ -149,24 +150,20 @@ def partners(job: Job, g: Gatherer) -> None:
 
 
 def missing(job: Job, g: Gatherer) -> tuple[list[Merge], list[Vanished]]:
-    """Linked records no read returned: merged away (a merge), else deleted or erased."""
+    """Linked records no read returned: merged away (a merge), else deleted or erased.
+
+    Salesforce's recent deletes and merges are also swept (one queryAll per object
+    since the cursor), so a merge into an unlinked record moves the link at once.
+    """
     merges: list[Merge] = []
     vanished: list[Vanished] = []
-    seen = g.result.seen
     for system in SIDES:
-        objects = [c.variant for c in variants(job.compiled, g.result.pair, system)]
-        other: Side = "hubspot" if system == "salesforce" else "salesforce"
-        other_objects = [c.variant for c in variants(job.compiled, g.result.pair, other)]
-        other_links = job.store.links_for_ids(other, list(seen[other]), other_objects)
-        partners = job.store.records_for([x.stable_id for x in other_links.values()], system)
-        lost = [x for x in partners.values() if x.record_id not in seen[system]]
-        lost = [x for x in lost if x.object in objects]
+        lost, sweeps = _lost_links(job, g, system)
         absorbed = {
             loser: rid
-            for rid, x in seen[system].items()
+            for rid, x in g.result.seen[system].items()
             for loser in _merged_ids(x.conv.identity.get("merged_ids"), x.record.fields)
         }
-        sweeps: dict[str, Any] = {}
         for link in lost:
             if link.record_id in absorbed:
                 merges.append(Merge(system, link.record_id, absorbed[link.record_id]))
@@ -178,8 +175,41 @@ def missing(job: Job, g: Gatherer) -> tuple[list[Merge], list[Vanished]]:
                 g.fetch(system, link.object, [gone.merged_into])
                 merges.append(Merge(system, link.record_id, gone.merged_into))
                 continue
-            vanished.append(Vanished(link.stable_id, system, link.object, link.record_id))
+            how = "deleted" if gone is not None else "erased"
+            vanished.append(Vanished(link.stable_id, system, link.object, link.record_id, how))
+    _fetch_merge_partners(job, g, merges)
     return merges, vanished
+
+
+def _lost_links(job: Job, g: Gatherer, system: Side) -> tuple[list[Link], dict[str, Any]]:
+    """Links of this side whose record was not read: partners missing, recent deletes."""
+    seen = g.result.seen
+    pair = g.result.pair
+    objects = [c.variant for c in variants(job.compiled, pair, system)]
+    other: Side = "hubspot" if system == "salesforce" else "salesforce"
+    other_objects = [c.variant for c in variants(job.compiled, pair, other)]
+    other_links = job.store.links_for_ids(other, list(seen[other]), other_objects)
+    partners = job.store.records_for([x.stable_id for x in other_links.values()], system)
+    lost = {x.record_id: x for x in partners.values() if x.object in objects}
+    sweeps: dict[str, Any] = {}
+    for variant, cursor in g.result.since.items():
+        if variant[0] != system or system != "salesforce" or cursor is None:
+            continue
+        since = cursor.modified - SWEEP_OVERLAP
+        sweeps[variant[1]] = g.deletions(system, variant[1], since)
+        linked = job.store.links_for_ids(system, list(sweeps[variant[1]]), [variant[1]])
+        lost.update(linked)
+    return [x for rid, x in lost.items() if rid not in seen[system]], sweeps
+
+
+def _fetch_merge_partners(job: Job, g: Gatherer, merges: list[Merge]) -> None:
+    """Read the other side's record of each merged-away loser, to diff it with the winner."""
+    for merge in merges:
+        link = job.store.links_for_ids(merge.system, [merge.loser]).get(merge.loser)
+        other: Side = "hubspot" if merge.system == "salesforce" else "salesforce"
+        partner = job.store.records_for([link.stable_id], other) if link else {}
+        for found in partner.values():
+            g.fetch(other, found.object, [found.record_id])
 
 
 def _merged_ids(name: str | None, fields: Mapping[str, Any]) -> list[str]:
