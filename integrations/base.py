@@ -136,7 +136,24 @@ class Connector(Protocol):
     def changed_since(
         self, object: str, cursor: Cursor | None, fields: Sequence[str]
     ) -> Iterator[Record]:
-        """Records modified at or after the cursor (overlap included), oldest first, lazily."""
+        """Records changed since the cursor, oldest first by (modified, id), lazily.
+
+        What "since" means is each connector's `overlap`, chosen per CRM on purpose:
+
+        - overlap > 0 (Salesforce, 60 s by default): every record modified at or after
+          `cursor.modified - overlap` is read again, the cursor's own record and its
+          id ties included. A long transaction can commit a record whose
+          SystemModstamp is older than a cursor a run already saw past, so the window
+          behind the cursor is re-read; callers diff against their bases, so a
+          re-read record changes nothing.
+        - overlap == 0 (HubSpot's default): only records after the cursor, compared
+          as (modified, id): records at the cursor's time with an id at or below its
+          id, and everything older, are dropped. HubSpot's late-commit guard is the
+          end of the window instead: a read stops at now minus the search index lag,
+          so a record not yet searchable is read by the next run, not lost.
+
+        A cursor of None reads from the beginning.
+        """
         ...
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:

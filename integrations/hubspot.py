@@ -72,7 +72,8 @@ class HubSpotConnector:
             ca_bundle: CA file to trust (the sandbox's), else the system's.
             guard: this run's budget cap; by default a share of the daily budget left.
             now: the portal's clock (tests pass the sandbox's).
-            overlap: how far before the cursor a changed-records search starts.
+            overlap: 0 (the default) reads only records after the cursor; more re-reads
+                every record from `cursor - overlap` on (see `Connector.changed_since`).
             retry_sleep: replaces time.sleep in the retry policy (tests).
             attempts: attempts per call, the first included.
         """
@@ -108,7 +109,12 @@ class HubSpotConnector:
     def changed_since(
         self, object: str, cursor: Cursor | None, fields: Sequence[str]
     ) -> Iterator[Record]:
-        """Records changed after the cursor and before now minus the search lag, oldest first."""
+        """Records changed after the cursor and before now minus the search lag, oldest first.
+
+        Records at or before the cursor's (time, id) are dropped (with the default
+        overlap of 0): the window's end at now minus the search lag is HubSpot's guard
+        against late writes, so nothing behind the cursor needs reading again.
+        """
         return self.reader.changed_since(object, cursor, fields, self.overlap)
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:

@@ -64,14 +64,20 @@ class Reader:
     def changed_since(
         self, object: str, cursor: Cursor | None, fields: Sequence[str], overlap: timedelta
     ) -> Iterator[Record]:
-        """Records changed after the cursor and before now minus the search lag, oldest first."""
+        """Records changed since the cursor and before now minus the search lag, oldest first.
+
+        With no overlap, records at or before the cursor's (time, id) are dropped; with
+        one, every record from `cursor - overlap` on is read (see `Connector.changed_since`).
+        """
         prop = MODIFIED_PROPERTY[object]
         end_ms = to_ms(self.now() - timedelta(seconds=self.settings.search_lag_seconds))
         start_ms, after = 0, None
-        if cursor is not None:
+        if cursor is not None and overlap > timedelta(0):
             start_ms = to_ms(cursor.modified - overlap)
+        elif cursor is not None:
+            start_ms = to_ms(cursor.modified)
             record_id = cursor.record_id if cursor.record_id.isdigit() else "0"
-            after = (to_ms(cursor.modified), int(record_id))
+            after = (start_ms, int(record_id))
         run = partial(self.search, object, _names(object, fields))
         for raw in changed(run, prop, start_ms, end_ms, after=after):
             yield self.record(object, raw, fields)

@@ -179,11 +179,13 @@ class SalesforceConnector:
     def changed_since(
         self, object: str, cursor: Cursor | None, fields: Sequence[str]
     ) -> Iterator[Record]:
-        """Records after `cursor - overlap` (after `cursor` itself with no overlap), oldest first.
+        """Records modified at or after `cursor - overlap`, oldest first by (SystemModstamp, Id).
 
-        The overlap is re-read on purpose: a long transaction can commit a record
-        whose SystemModstamp is older than the cursor after the last run saw past
-        it. Callers diff against their bases, so a re-read record is a no-op.
+        The overlap (60 s by default) is re-read on purpose, the cursor's own record
+        included: a long transaction can commit a record whose SystemModstamp is
+        older than the cursor after the last run saw past it. Callers diff against
+        their bases, so a re-read record is a no-op. With no overlap, records at or
+        before the cursor's (SystemModstamp, Id) are dropped.
         """
         where, floor = None, None
         if cursor is not None:
