@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,10 +257,17 @@ def _write_private(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def table(data: dict[str, Any]) -> Group:
-    """The report's tables for the terminal (rich), drawn from its JSON form."""
+def table(data: dict[str, Any], only: Sequence[str] | None = None) -> Group:
+    """The report's tables for the terminal (rich), drawn from its JSON form.
+
+    Args:
+        data: the report's JSON form.
+        only: section keys to show (objects, rules, deletions, api, sla, problems).
+    """
     parts: list[Any] = [headline(data)]
     for section in sections(data):
+        if only is not None and section.key not in only:
+            continue
         grid = Table(title=section.title, caption=section.note or None, title_justify="left")
         for header in section.headers:
             grid.add_column(header, overflow="fold")
