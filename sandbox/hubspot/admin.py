@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import TYPE_CHECKING, Any
 
 from sandbox.app import ADMIN_PREFIX
@@ -65,7 +66,9 @@ def _bind(app: HubSpotApp, handler: Any) -> Any:
 
 def _faults(app: HubSpotApp, body: dict[str, Any]) -> Response:
     app.faults.configure(body)
-    return Response(200, dataclasses.asdict(app.options.faults))
+    # The seeded picks beside the engine (which 5xx, which contacts) restart with it too.
+    app.rng = random.Random(app.faults.options.seed)
+    return Response(200, dataclasses.asdict(app.faults.options))
 
 
 def _clock(app: HubSpotApp, body: dict[str, Any]) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import random
@@ -62,7 +63,8 @@ class HubSpotApp(SandboxApp):
         self.lock = self.store.lock
         self.schema = PortalSchema({"owners": self._owner_ids, "pipelines": self._pipeline_options})
         self.records = Records(self.store, self.schema, self.clock)
-        self.faults = FaultEngine(options.faults)
+        # A copy: faults set through this system's admin endpoint leave the other system alone.
+        self.faults = FaultEngine(dataclasses.replace(options.faults))
         self.limiter = RateLimiter(options, self.clock)
         # Seeded picks the fault engine does not make (which 5xx, which contacts to touch).
         self.rng = random.Random(options.faults.seed)
@@ -116,8 +118,9 @@ class HubSpotApp(SandboxApp):
             and response.status != 401
         ):
             response.headers.update(self.limiter.headers())
-        if self.options.faults.analytics_touch_per_call and response.status < 500:
-            admin.touch_contacts(self, self.options.faults.analytics_touch_per_call)
+        touches = self.faults.options.analytics_touch_per_call
+        if touches and response.status < 500:
+            admin.touch_contacts(self, touches)
         return response
 
     def not_found(self, request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ class SalesforceApp(SandboxApp):
         self.options = options
         self.session_id = session_id
         self.clock = SandboxClock()
-        self.faults = FaultEngine(options.faults)
+        # A copy: faults set through this system's admin endpoint leave the other system alone.
+        self.faults = FaultEngine(dataclasses.replace(options.faults))
         self.store = Store(salesforce_db_path(options.db_path))
         self.org = Org(options, self.store, self.clock)
         self.queries = QueryEngine(self.org)
@@ -102,16 +104,20 @@ class SalesforceApp(SandboxApp):
 
     def not_found(self, request: Request) -> Response:
         """Unknown resource, in Salesforce's list shape."""
-        return error(404, "NOT_FOUND", "The requested resource does not exist")
+        answer = error(404, "NOT_FOUND", "The requested resource does not exist")
+        answer.headers.update(self.guard.usage_header())
+        return answer
 
     def method_not_allowed(self, request: Request) -> Response:
         """Known resource, wrong method."""
         allowed = "GET, PATCH, DELETE, HEAD"
-        return error(
+        answer = error(
             405,
             "METHOD_NOT_ALLOWED",
             f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}",
         )
+        answer.headers.update(self.guard.usage_header())
+        return answer
 
     def bad_request(self, request: Request, message: str) -> Response:
         """A body the handler could not read."""

@@ -108,6 +108,12 @@ def test_concurrent_long_requests_are_refused(sandbox: Any) -> None:
     assert any(status == 200 for status, _ in results)
 
 
+def test_latency_delays_answers(sandbox: Any) -> None:
+    admin(sandbox, "faults", {"latency_ms": 1500})
+    with pytest.raises(requests.exceptions.Timeout):
+        salesforce_raw(sandbox).get(f"{sandbox.salesforce_url}{V}/limits", timeout=0.3)
+
+
 def test_hang_outlasts_the_client_timeout(sandbox: Any) -> None:
     admin(sandbox, "faults", {"hang_fraction": 1.0, "hang_seconds": 1.5})
     with pytest.raises(requests.exceptions.Timeout):

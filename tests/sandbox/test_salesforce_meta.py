@@ -62,6 +62,24 @@ def test_limits_and_limit_info_header(sandbox: Any) -> None:
     assert answer.headers["Sforce-Limit-Info"] == f"api-usage={used + 1}/1000000"
 
 
+def test_limit_info_on_every_answer(sandbox: Any) -> None:
+    raw, base = salesforce_raw(sandbox), sandbox.salesforce_url + "/services/data/v59.0"
+    made = raw.post(f"{base}/sobjects/Lead/", json={"LastName": "A", "Company": "B"})
+    lead = f"{base}/sobjects/Lead/{made.json()['id']}"
+    answers = [
+        (201, made),
+        (204, raw.patch(lead, json={"Rating": "Hot"})),
+        (200, raw.get(f"{base}/query/", params={"q": "SELECT Id FROM Lead"})),
+        (400, raw.get(f"{base}/query/", params={"q": "SELECT FROM"})),
+        (404, raw.get(f"{base}/sobjects/Lead/00Q000000000000AAA")),
+        (404, raw.get(f"{base}/no/such/resource")),
+        (405, raw.put(lead, json={})),
+    ]
+    for status, answer in answers:
+        assert answer.status_code == status, answer.text
+        assert answer.headers["Sforce-Limit-Info"].startswith("api-usage="), status
+
+
 def test_versions_list_needs_no_session(sandbox: Any) -> None:
     session = requests.Session()
     session.trust_env = False
