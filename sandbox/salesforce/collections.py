@@ -35,6 +35,11 @@ def too_many() -> RequestError:
     )
 
 
+def record_id_of(record: dict[str, Any]) -> Any:
+    """The record's `Id`, however the key is cased: field names are case-insensitive."""
+    return next((v for k, v in record.items() if k.lower() == "id"), None)
+
+
 def _failure(error: RecordError, record_id: str | None = None) -> Outcome:
     return {"id": record_id, "success": False, "errors": [error.as_record_error()]}
 
@@ -67,7 +72,7 @@ class CollectionHandlers:
         reports ALL_OR_NONE_OPERATION_ROLLED_BACK.
         """
         outcomes: list[Outcome] = []
-        with self.org.store.lock:
+        with self.org.store.lock, self.org.one_instant():
             self.org.store.db.execute("SAVEPOINT collection")
             for item in items:
                 outcomes.append(self._guarded(item, one))
@@ -85,7 +90,7 @@ class CollectionHandlers:
         try:
             return one(item)
         except RecordError as refused:
-            record_id = item.get("Id") if isinstance(item, dict) else item
+            record_id = record_id_of(item) if isinstance(item, dict) else item
             return _failure(refused, record_id if isinstance(record_id, str) else None)
 
     @staticmethod
@@ -100,7 +105,7 @@ class CollectionHandlers:
         records, all_or_none = self._records(request)
 
         def one(record: dict[str, Any]) -> Outcome:
-            if record.get("Id"):
+            if record_id_of(record):
                 raise RecordError("INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
             new_id = self.org.create(self._type(record), record)
             return {"id": new_id, "success": True, "errors": []}
@@ -112,9 +117,10 @@ class CollectionHandlers:
         records, all_or_none = self._records(request)
 
         def one(record: dict[str, Any]) -> Outcome:
-            if not record.get("Id"):
+            given = record_id_of(record)
+            if not given:
                 raise RecordError("MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
-            record_id = self.org.update(self._type(record), str(record["Id"]), record)
+            record_id = self.org.update(self._type(record), str(given), record)
             return {"id": record_id, "success": True, "errors": []}
 
         return self._apply(records, all_or_none, one)

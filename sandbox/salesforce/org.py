@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from sandbox.clock import SandboxClock
@@ -34,6 +37,7 @@ class Org:
         self.objects: dict[str, ObjectMeta] = {}
         self.integration_user_id = ids.to18("005" + "8Z" + "0000000000")
         self.validator = Validator(self)
+        self._instant = threading.local()
         self.reload_metadata()
 
     @property
@@ -96,8 +100,21 @@ class Org:
         raise NotFound("NOT_FOUND", f"The requested resource does not exist: {name}")
 
     def now(self) -> str:
-        """The sandbox time in wire form."""
-        return format_datetime(self.clock.now())
+        """The sandbox time in wire form (the call's one instant inside `one_instant`)."""
+        frozen: str | None = getattr(self._instant, "value", None)
+        return frozen or format_datetime(self.clock.now())
+
+    @contextlib.contextmanager
+    def one_instant(self) -> Iterator[None]:
+        """Every write inside shares one timestamp, as a bulk write does in a real org.
+
+        That is why many records share one SystemModstamp, and cursors must break ties by Id.
+        """
+        self._instant.value = format_datetime(self.clock.now())
+        try:
+            yield
+        finally:
+            self._instant.value = None
 
     def stamp(self, record: dict[str, Any], user_id: str | None = None) -> None:
         """Move the modified times (every write does) and record who wrote."""

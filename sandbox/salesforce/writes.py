@@ -82,7 +82,7 @@ class Validator:
         clean: dict[str, Any] = {}
         refused = []
         for name, value in values.items():
-            if name == "attributes" or (name == "Id" and not creating):
+            if name == "attributes" or (name.lower() == "id" and not creating):
                 continue
             meta = lowered.get(name.lower())
             if meta is None:

@@ -113,3 +113,48 @@ def test_more_than_200_records_is_400(sandbox: Any) -> None:
             "errorCode": "EXCEEDED_ID_LIMIT",
         }
     ]
+
+
+def test_update_takes_the_id_key_in_any_case(sandbox: Any) -> None:
+    # Field names are case-insensitive; Salesforce's own collection examples write "id".
+    sf = salesforce_client(sandbox)
+    lead_id = sf.Lead.create({"LastName": "Low", "Company": "Acme"})["id"]
+    answer = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        json={
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": "Lead"}, "id": lead_id, "Rating": "Hot"},
+                {"attributes": {"type": "Lead"}, "Rating": "Cold"},
+            ],
+        },
+    )
+    assert answer[0] == {"id": lead_id, "success": True, "errors": []}
+    assert answer[1]["success"] is False and answer[1]["id"] is None
+    assert answer[1]["errors"][0]["statusCode"] == "MISSING_ARGUMENT"
+    assert sf.Lead.get(lead_id)["Rating"] == "Hot"
+
+
+def test_picklists_inside_a_collection(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    records = [_lead("Junk", Rating="Lukewarm"), _lead("Bad", Status="Hot lead")]
+    answer = sf.restful(
+        "composite/sobjects", method="POST", json={"allOrNone": False, "records": records}
+    )
+    assert [r["success"] for r in answer] == [True, False]
+    assert answer[1]["errors"][0]["statusCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    assert answer[1]["errors"][0]["fields"] == ["Status"]
+    assert sf.Lead.get(answer[0]["id"])["Rating"] == "Lukewarm"
+
+
+def test_one_collection_write_shares_one_systemmodstamp(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    made = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={"records": [_lead(f"S{i}") for i in range(5)]},
+    )
+    rows = sf.query("SELECT Id, SystemModstamp FROM Lead ORDER BY SystemModstamp, Id")["records"]
+    assert {r["SystemModstamp"] for r in rows} == {rows[0]["SystemModstamp"]}
+    assert [r["Id"] for r in rows] == sorted(m["id"] for m in made)
