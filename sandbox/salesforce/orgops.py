@@ -29,30 +29,44 @@ def _save(org: Org, obj: str, record: dict[str, Any], user_id: str | None = None
 
 
 def merge(org: Org, master_id: str, loser_ids: list[str]) -> dict[str, Any]:
-    """Merge losers into a master: losers deleted with MasterRecordId, their activities moved."""
+    """Merge losers into a master: losers deleted with MasterRecordId, their children moved."""
     with org.store.lock:
         obj, master = existing(org.store, master_id)
         for loser_id in loser_ids:
             loser_obj, loser = existing(org.store, loser_id, obj)
             loser.update(IsDeleted=True, MasterRecordId=master["Id"])
             _save(org, loser_obj, loser)
-            _reparent(org, loser["Id"], master["Id"])
+            _reparent(org, obj, loser["Id"], master["Id"])
         _save(org, obj, master)
     return {"id": master["Id"], "mergedIds": loser_ids}
 
 
-def _reparent(org: Org, old_id: str, new_id: str) -> None:
-    rows = org.store.select(
-        "SELECT obj, data FROM records WHERE obj IN ('Task', 'Event') AND deleted = 0 AND "
-        "(json_extract(data, '$.WhoId') = ? OR json_extract(data, '$.WhatId') = ?)",
-        [old_id, old_id],
-    )
-    for obj, data in rows:
-        record = json.loads(data)
-        for key in ("WhoId", "WhatId"):
-            if record.get(key) == old_id:
-                record[key] = new_id
-        _save(org, obj, record)
+def _child_links(org: Org, parent: str) -> list[tuple[str, str]]:
+    """(object, field) of every editable lookup that can point at a `parent` record.
+
+    Read-only lookups (MasterRecordId, ConvertedContactId, PersonContactId) stay as
+    they are, as in a real merge.
+    """
+    return [
+        (obj.name, meta.name)
+        for obj in org.objects.values()
+        for meta in obj.fields.values()
+        if meta.type == "reference" and meta.updateable and parent in meta.reference_to
+    ]
+
+
+def _reparent(org: Org, parent: str, old_id: str, new_id: str) -> None:
+    """Point every live child of the loser (tasks, events, contacts, deals) at the master."""
+    for obj, name in _child_links(org, parent):
+        rows = org.store.select(
+            "SELECT data FROM records WHERE obj = ? AND deleted = 0 AND "
+            f"json_extract(data, '$.{name}') = ?",
+            [obj, old_id],
+        )
+        for (data,) in rows:
+            record = json.loads(data)
+            record[name] = new_id
+            _save(org, obj, record)
 
 
 def convert_lead(org: Org, lead_id: str, with_opportunity: bool = True) -> dict[str, Any]:

@@ -137,6 +137,23 @@ def test_merge_leaves_loser_deleted_with_master_record_id(sandbox: Any) -> None:
     assert sf.Task.get(task)["WhoId"] == master
 
 
+def test_merge_moves_every_child_to_the_master(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    master = sf.Account.create({"Name": "Acme"})["id"]
+    loser = sf.Account.create({"Name": "ACME Inc"})["id"]
+    contact = sf.Contact.create({"LastName": "Kid", "AccountId": loser})["id"]
+    deal = sf.Opportunity.create(
+        {"Name": "D", "StageName": "Prospecting", "CloseDate": "2026-04-01", "AccountId": loser}
+    )["id"]
+    task = sf.Task.create({"Subject": "Call", "WhatId": loser})["id"]
+    admin(sandbox, "merge", {"master_id": master, "loser_ids": [loser]})
+    assert sf.Contact.get(contact)["AccountId"] == master
+    assert sf.Opportunity.get(deal)["AccountId"] == master
+    assert sf.Task.get(task)["WhatId"] == master
+    gone = sf.query_all(f"SELECT MasterRecordId FROM Account WHERE Id = '{loser}'", True)
+    assert gone["records"][0]["MasterRecordId"] == master
+
+
 def test_person_accounts(sandbox: Any) -> None:
     sf = salesforce_client(sandbox)
     account_id = sf.Account.create(
