@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -210,6 +211,18 @@ def test_email_search_uses_the_unique_index(sb: Any) -> None:
     assert "uniques" in found
 
 
-def test_hot_enumeration_search_uses_its_expression_index(sb: Any) -> None:
-    found = plan(sb, {"filterGroups": [{"filters": [eq("lifecyclestage", "EQ", "customer")]}]})
-    assert "objects_p_lifecyclestage" in found
+@pytest.mark.parametrize("name", ["lifecyclestage", "hs_lead_status", "hubspot_owner_id"])
+def test_hot_filter_search_uses_its_expression_index(sb: Any, name: str) -> None:
+    found = plan(sb, {"filterGroups": [{"filters": [eq(name, "EQ", "x")]}]})
+    assert f"objects_p_{name}" in found
+
+
+def test_search_takes_a_single_sort(sb: Any, people: list[str]) -> None:
+    one = [{"propertyName": "email", "direction": "DESCENDING"}]
+    result, status, _ = search(sb, sorts=one)
+    assert status == 200 and [r.id for r in result.results] == people[::-1]
+    with pytest.raises(ApiException) as caught:
+        search(sb, sorts=[*one, {"propertyName": "firstname", "direction": "ASCENDING"}])
+    body = json.loads(caught.value.body)
+    assert caught.value.status == 400 and body["category"] == "VALIDATION_ERROR"
+    assert "one sort" in body["message"]
