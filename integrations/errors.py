@@ -10,6 +10,7 @@ credential, and `scrub` removes anything that looks like one anyway.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # Statuses worth retrying whatever the body says: timeouts, rate limits, server trouble.
@@ -151,3 +152,28 @@ def from_status(
     if status == 401:
         return AuthError(system, status, code, message)
     return FatalError(system, status, code, message)
+
+
+def write_into(
+    results: list[Any], indexes: Sequence[int], write: Callable[[], Sequence[Any]]
+) -> None:
+    """Put a sub-write's results at their input positions, also when it stops part-way.
+
+    Args:
+        results: one slot per input of the whole write (None = not answered yet).
+        indexes: the positions in `results` of the sub-write's inputs, in its order.
+        write: the sub-write; returns one result per input.
+
+    Raises:
+        CrmError: the sub-write stopped; its `partial_results` become the whole
+            write's, lined up with its input (None where no answer came).
+    """
+    try:
+        written = write()
+    except CrmError as stopped:
+        for i, result in zip(indexes, stopped.partial_results, strict=False):
+            results[i] = result
+        stopped.partial_results = list(results)
+        raise
+    for i, result in zip(indexes, written, strict=True):
+        results[i] = result

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from config.settings import HubSpotSettings
@@ -31,6 +32,7 @@ from integrations.base import (
     WriteResult,
     WriteRow,
 )
+from integrations.errors import CrmError, write_into
 from integrations.hubspot_http import Transport
 from integrations.hubspot_reads import Reader
 from integrations.hubspot_schema import Schema
@@ -156,54 +158,66 @@ class HubSpotConnector:
                 groups[("create", "")].append((i, Input(body, str(i))))
         results: list[WriteResult | None] = [None] * len(rows)
         for (verb, _), members in groups.items():
-            answers = self.writer.batched(object, verb, [item for _, item in members])
-            for (i, _), answer in zip(members, answers, strict=True):
-                results[i] = answer
+            items = [item for _, item in members]
+            batched = partial(self.writer.batched, object, verb, items)
+            write_into(results, [i for i, _ in members], batched)
         return [r for r in results if r is not None]
 
     def update(self, object: str, rows: Sequence[WriteRow]) -> list[WriteResult]:
         """Update records by id, 100 per call."""
         ids = [checked_id(row.id or "") for row in rows]
+        results: list[WriteResult | None] = [
+            None if i is not None else failed("INVALID_ID", f"not a HubSpot id: {row.id!r}")
+            for i, row in zip(ids, rows, strict=True)
+        ]
         inputs = [
             Input({"id": i, "properties": dict(row.fields)}, i)
             for i, row in zip(ids, rows, strict=True)
             if i is not None
         ]
-        answers = iter(self.writer.batched(object, "update", inputs))
-        return [
-            next(answers)
-            if i is not None
-            else failed("INVALID_ID", f"not a HubSpot id: {row.id!r}")
-            for i, row in zip(ids, rows, strict=True)
-        ]
+        sent = [n for n, i in enumerate(ids) if i is not None]
+        write_into(results, sent, partial(self.writer.batched, object, "update", inputs))
+        return [r for r in results if r is not None]
 
     def upsert(self, object: str, key_field: str, rows: Sequence[WriteRow]) -> list[WriteResult]:
         """Create or update by a unique property (its value from the fields, else the key)."""
         values = [str(row.fields.get(key_field) or row.key or "").strip() for row in rows]
+        results: list[WriteResult | None] = [
+            None if v else failed("MISSING_KEY", f"no value for {key_field}") for v in values
+        ]
         inputs = [
             upsert_input(key_field, v, dict(row.fields))
             for v, row in zip(values, rows, strict=True)
             if v
         ]
-        answers = iter(self.writer.batched(object, "upsert", inputs))
-        return [
-            next(answers) if v else failed("MISSING_KEY", f"no value for {key_field}")
-            for v in values
-        ]
+        sent = [n for n, v in enumerate(values) if v]
+        write_into(results, sent, partial(self.writer.batched, object, "upsert", inputs))
+        return [r for r in results if r is not None]
 
     def clear_then_set(self, object: str, rows: Sequence[WriteRow]) -> list[WriteResult]:
         """Update in two calls per batch, clearing the fields first (lifecyclestage backward)."""
-        cleared = self.update(object, [WriteRow({k: "" for k in r.fields}, id=r.id) for r in rows])
-        ready = [row for row, result in zip(rows, cleared, strict=True) if result.ok]
-        answers = iter(self.update(object, ready))
-        return [next(answers) if result.ok else result for result in cleared]
+        try:
+            blanks = [WriteRow({k: "" for k in r.fields}, id=r.id) for r in rows]
+            cleared = self.update(object, blanks)
+        except CrmError as stopped:
+            stopped.partial_results = [None] * len(rows)  # nothing is set yet
+            raise
+        results: list[WriteResult | None] = [None if r.ok else r for r in cleared]
+        ready = [n for n, result in enumerate(cleared) if result.ok]
+        write_into(results, ready, lambda: self.update(object, [rows[n] for n in ready]))
+        return [r for r in results if r is not None]
 
     def write_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
         """Upsert tasks by `crmops_key`, then link new ones to their contact and deal."""
         inputs = [upsert_input("crmops_key", t.key, task_properties(t)) for t in tasks]
         results = self.writer.batched("tasks", "upsert", inputs)
-        for attribute, to_type in TASK_LINKS:
-            self._link_new_tasks(tasks, results, attribute, to_type)
+        try:
+            for attribute, to_type in TASK_LINKS:
+                self._link_new_tasks(tasks, results, attribute, to_type)
+        except CrmError as stopped:
+            # The tasks are saved; their answers are the progress to keep.
+            stopped.partial_results = list(results)
+            raise
         return results
 
     def _link_new_tasks(

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from integrations.base import TaskSpec, WriteResult, WriteRow
+from integrations.errors import CrmError
 from integrations.hubspot_batch import (
     BatchRejected,
     chunks,
@@ -158,11 +159,33 @@ class Writer:
     def _each_batch(
         self, items: Sequence[Any], write: Callable[[Sequence[Any]], list[WriteResult]]
     ) -> list[WriteResult]:
+        """Results of every batch in input order; a stop carries every answer it got.
+
+        Raises:
+            CrmError: a batch failed for good (budget cap, daily limit, fatal error).
+                Its `partial_results` line up with `items`: the results of every batch
+                answered (also those written beside or after the failing one, so no
+                written record goes unreported), None for the rest.
+        """
         batches = chunks(items)
-        if len(batches) <= 1:
-            return [r for batch in batches for r in write(batch)]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
-            return [r for answer in pool.map(write, batches) for r in answer]
+        workers = min(self.concurrency, len(batches))
+        answers: list[list[WriteResult] | None] = [None] * len(batches)
+        stopped: CrmError | None = None
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(write, batch) for batch in batches]
+            for n, future in enumerate(futures):
+                try:
+                    answers[n] = future.result()
+                except CrmError as error:
+                    stopped = stopped or error
+        if stopped is not None:
+            stopped.partial_results = [
+                r
+                for batch, answer in zip(batches, answers, strict=True)
+                for r in (answer if answer is not None else [None] * len(batch))
+            ]
+            raise stopped
+        return [r for answer in answers if answer is not None for r in answer]
 
     def _send(self, object_type: str, verb: str, inputs: Sequence[Input]) -> list[WriteResult]:
         api = self.t.sdk.crm.objects.batch_api

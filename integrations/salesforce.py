@@ -31,7 +31,7 @@ from integrations.base import (
     WriteResult,
     WriteRow,
 )
-from integrations.errors import AuthError, CrmError, FatalError
+from integrations.errors import AuthError, FatalError, write_into
 from integrations.retry import DEFAULT_ATTEMPTS, Sleep, retrying
 from integrations.sf_auth import Login
 from integrations.sf_http import API_VERSION, SYSTEM, MeteredSession, sorted_call
@@ -269,10 +269,10 @@ class SalesforceConnector:
         if keyed:
             field = sf_writes.key_field(object)
             keyed_rows = [WriteRow({**rows[i].fields, field: rows[i].key}) for i in keyed]
-            _place(results, keyed, lambda: self.upsert(object, field, keyed_rows))
+            write_into(results, keyed, lambda: self.upsert(object, field, keyed_rows))
         if plain:
             records = [sf_writes.collection_record(object, rows[i].fields) for i in plain]
-            _place(
+            write_into(
                 results,
                 plain,
                 lambda: self._collection("POST", "composite/sobjects", records, True, False),
@@ -339,20 +339,3 @@ class SalesforceConnector:
     def usage(self) -> ApiUsage:
         """Calls made so far and the org's own count of what is left today."""
         return self.meter.snapshot()
-
-
-def _place(
-    results: list[WriteResult | None],
-    indexes: list[int],
-    write: Callable[[], list[WriteResult]],
-) -> None:
-    """Put a sub-write's results at their input positions, also when it stops part-way."""
-    try:
-        written: Sequence[WriteResult | None] = write()
-    except CrmError as stopped:
-        for i, result in zip(indexes, stopped.partial_results, strict=False):
-            results[i] = result
-        stopped.partial_results = list(results)
-        raise
-    for i, result in zip(indexes, written, strict=True):
-        results[i] = result

@@ -156,3 +156,38 @@ def test_sdk_exceptions_of_every_sub_package_are_sorted_by_status() -> None:
     sorted_refused = sort_exception(refused)
     assert isinstance(sorted_refused, RetryableError) and sorted_refused.code == "CONNECT_FAILED"
     assert sort_exception(ValueError("bug")) is None
+
+
+def test_a_write_stopped_by_the_cap_reports_every_record_it_wrote(sb: Any) -> None:
+    """Batches run side by side: a stop still carries each answered batch, in input slots."""
+    hs = connector(sb, guard=BudgetGuard(limit_calls=3), concurrency=4)
+    before = sb.hubspot.describe()["contacts"]
+    rows = [WriteRow({"email": f"cap{i}@example.com"}) for i in range(1_000)]
+    with pytest.raises(BudgetExhausted) as caught:
+        hs.create("contacts", rows)
+    partial = caught.value.partial_results
+    assert len(partial) == 1_000 and calls(sb) == 3
+    for start in range(0, 1_000, 100):  # a batch is answered whole or not at all
+        assert len({r is None for r in partial[start : start + 100]}) == 1
+    written = {i: r for i, r in enumerate(partial) if r is not None}
+    assert len(written) == 300 and all(r.ok and r.created and r.id for r in written.values())
+    assert sb.hubspot.describe()["contacts"] == before + 300
+    ids = [r.id or "" for r in written.values()]
+    found = connector(sb).read_by_ids("contacts", ids, ["email"])
+    emails = {r.id: r.fields["email"] for r in found}
+    assert all(emails[r.id] == rows[i].fields["email"] for i, r in written.items())
+
+
+def test_an_update_stopped_part_way_keeps_its_answers_in_input_order(sb: Any) -> None:
+    people = [WriteRow({"email": f"u{i}@example.com"}) for i in range(250)]
+    made = connector(sb).create("contacts", people)
+    hs = connector(sb, guard=BudgetGuard(limit_calls=1), concurrency=1)
+    rows = [WriteRow({"firstname": "Bad"}, id="not-an-id")]
+    rows += [WriteRow({"firstname": f"U{i}"}, id=r.id) for i, r in enumerate(made)]
+    with pytest.raises(BudgetExhausted) as caught:
+        hs.update("contacts", rows)
+    partial = caught.value.partial_results
+    assert len(partial) == 251
+    assert partial[0] is not None and partial[0].error_code == "INVALID_ID"
+    assert [r.id for r in partial[1:101] if r is not None and r.ok] == [r.id for r in made[:100]]
+    assert partial[101:] == [None] * 150
