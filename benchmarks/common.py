@@ -137,9 +137,49 @@ class RssSampler:
         self._thread.join()
 
 
-def crmops_command() -> list[str]:
-    """The crmops CLI of this checkout, with this interpreter (see `child_environment`)."""
-    return [sys.executable, "-c", "import cli; cli.main()"]
+RATE_LIMITED_MARK = "benchmark: 429 answers received: "
+
+
+def crmops_command(count_429: bool = False) -> list[str]:
+    """The crmops CLI of this checkout, with this interpreter (see `child_environment`).
+
+    Args:
+        count_429: count the 429 answers crmops's HubSpot transport receives and print
+            them to stderr at exit (see `count_rate_limited`, `rate_limited_in`).
+    """
+    start = "import benchmarks.common as b; b.count_rate_limited(); " if count_429 else ""
+    return [sys.executable, "-c", start + "import cli; cli.main()"]
+
+
+def count_rate_limited() -> None:
+    """Wrap the HubSpot transport's error sorting to count 429s; print the count at exit.
+
+    Every failed HubSpot call passes `integrations.hubspot_http.sort_exception` once,
+    so this counts what the crmops process received without changing what it does.
+    """
+    import atexit
+
+    from integrations import hubspot_http
+
+    seen = [0]
+    original = hubspot_http.sort_exception
+
+    def counting(exc: BaseException) -> Any:
+        error = original(exc)
+        if error is not None and error.status == 429:
+            seen[0] += 1
+        return error
+
+    hubspot_http.sort_exception = counting
+    atexit.register(lambda: print(f"{RATE_LIMITED_MARK}{seen[0]}", file=sys.stderr, flush=True))
+
+
+def rate_limited_in(stderr: str) -> int | None:
+    """The 429 count a `crmops_command(count_429=True)` process printed, if any."""
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(RATE_LIMITED_MARK):
+            return int(line[len(RATE_LIMITED_MARK) :])
+    return None
 
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -226,20 +266,25 @@ class SandboxProcess:
             self._process.kill()
             self._process.wait()
 
-    def _admin(self, system: str, method: str, path: str) -> Any:
+    def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
+        """Call a sandbox admin route (never counted), e.g. ("hubspot", "POST", "/options")."""
         url = self.info[f"{system}_url"] + "/__admin" + path
-        answer = requests.request(method, url, verify=self.info["ca_bundle"], timeout=30)
+        with requests.Session() as session:
+            session.trust_env = False  # 127.0.0.1 and the sandbox CA only
+            answer = session.request(
+                method, url, json=body, verify=self.info["ca_bundle"], timeout=60
+            )
         answer.raise_for_status()
         return answer.json() if answer.content else None
 
     def calls(self) -> dict[str, dict[str, int]]:
         """Calls each system has answered since the last reset, by endpoint."""
-        return {s: self._admin(s, "GET", "/calls")["by_endpoint"] for s in SYSTEMS}
+        return {s: self.admin(s, "GET", "/calls")["by_endpoint"] for s in SYSTEMS}
 
     def reset_calls(self) -> None:
         """Start both call counters from zero."""
         for system in SYSTEMS:
-            self._admin(system, "POST", "/calls/reset")
+            self.admin(system, "POST", "/calls/reset")
 
     def connect(self) -> tuple[Any, Any]:
         """Both crmops connectors on this sandbox (integrations.factory.connect_to)."""
