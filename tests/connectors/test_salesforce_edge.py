@@ -97,7 +97,8 @@ def test_errors_are_sorted_at_the_edge(error: Exception, kind: type, code: str) 
 def test_programming_errors_pass_through() -> None:
     assert sort_error(KeyError("x")) is None
     with pytest.raises(KeyError):
-        sorted_call(lambda: {}["x"], renewable=False, repeatable=True)
+        empty: dict[str, int] = {}
+        sorted_call(lambda: empty["x"], renewable=False, repeatable=True)
 
 
 def test_session_errors_say_whether_the_flow_can_renew() -> None:

@@ -43,7 +43,7 @@ def test_1001_creates_take_exactly_ceil_1001_over_200_calls(make_sandbox: Any) -
     assert all(r.ok and r.created for r in results)
     assert len({r.id for r in results}) == 1001
     by_id = {r.id: r.fields["LastName"] for r in sf.read_all("Lead", ["LastName"])}
-    assert [by_id[r.id] for r in results] == [f"Writer {n}" for n in range(1001)]
+    assert [by_id[r.id or ""] for r in results] == [f"Writer {n}" for n in range(1001)]
     assert sf.usage().calls["POST /composite/sobjects"] == 6
 
 
