@@ -10,6 +10,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -341,3 +342,38 @@ def run_child(module: str, args: Sequence[str], env: dict[str, str] | None = Non
         sys.stderr.write(answer.stderr[-4000:])
         raise RuntimeError(f"{module} {' '.join(args)} failed ({answer.returncode})")
     return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+class Measured:
+    """What one crmops process did: exit code, wall seconds, its own peak RSS, its output."""
+
+    def __init__(self, code: int, seconds: float, peak_mb: float, out: str, err: str) -> None:
+        self.code = code
+        self.seconds = seconds
+        self.peak_mb = peak_mb
+        self.out = out
+        self.err = err
+
+
+def run_measured(args: Sequence[str], env: dict[str, str], cwd: Path) -> Measured:
+    """Run a command and reap it with wait4, so its peak RSS is its own (ru_maxrss, KiB)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(args), env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(process.returncode, seconds, usage.ru_maxrss / 1024, out.read(), err.read())
+
+
+def crmops_environment(sb: SandboxProcess, state: Path) -> dict[str, str]:
+    """The environment of a crmops process on this sandbox with its state under `state`."""
+    return child_environment(
+        {
+            **sb.environment(),
+            "CRMOPS_STATE_URL": f"sqlite:///{state}/state.db",
+            "CRMOPS_REPORTS_DIR": str(state / "reports"),
+        }
+    )

@@ -1,0 +1,153 @@
+"""Full reconcile at growing sizes: wall time, peak memory of the crmops process, API calls.
+
+Usage: .venv/bin/python -m benchmarks.reconcile_scale [--sizes 10000 100000] [--with-1m]
+
+Per size N (people per system in the seed, so about N contacts/leads per side):
+the sandbox runs in its own process on 127.0.0.1, FILE-BACKED (--db in a temporary
+directory) with RATE LIMITS OFF; `crmops init` provisions the fields (not
+measured); then `crmops reconcile --json` runs on a fresh state store: both CRMs
+read whole, matched and compared, nothing written. Peak RSS is the crmops
+process's own (ru_maxrss from wait4), not the sandbox's (sampled beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    RssSampler,
+    SandboxProcess,
+    crmops_command,
+    crmops_environment,
+    print_machine,
+    print_table,
+    run_measured,
+    total,
+)
+
+TARGET_SECONDS_100K = 60.0
+TARGET_MB_100K = 500.0
+TARGET_MEMORY_GROWTH_1M = 2.0
+
+
+def one_size(size: int) -> dict[str, Any]:
+    """Seed a file-backed sandbox with `size` people per system and reconcile it once."""
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        with SandboxProcess(size, db=state / "sandbox.db", rate_limits=False) as sb:
+            env = crmops_environment(sb, state)
+            subprocess.run(
+                [*crmops_command(), "init"], env=env, cwd=state, capture_output=True, check=True
+            )
+            sb.reset_calls()
+            with RssSampler(sb.pid) as sandbox_rss:
+                run = run_measured([*crmops_command(), "reconcile", "--json"], env, state)
+            calls = sb.calls()
+    if run.code not in (0, 1):
+        raise RuntimeError(f"reconcile exit {run.code}: {run.err[-3000:]}")
+    print(
+        f"N={size:,}: sandbox loaded in {sb.start_seconds:.0f} s; reconcile exit {run.code}, "
+        f"{run.seconds:.1f} s, peak RSS {run.peak_mb:.0f} MB"
+    )
+    for system, by_endpoint in calls.items():
+        print(f"    {system}: {dict(sorted(by_endpoint.items()))}")
+    print(f"    counts: {_counts(run.out)}")
+    return {
+        "size": size,
+        "seconds": run.seconds,
+        "peak_mb": run.peak_mb,
+        "salesforce": total(calls["salesforce"]),
+        "hubspot": total(calls["hubspot"]),
+        "sandbox_mb": sandbox_rss.peak_mb,
+        "load_s": sb.start_seconds,
+    }
+
+
+def _counts(out: str) -> Any:
+    """What the report says was read and found, compactly (the JSON report's counts)."""
+    try:
+        report = json.loads(out)
+    except ValueError:
+        return "(no JSON report)"
+    for key in ("objects", "counts", "summary"):
+        if isinstance(report, dict) and key in report:
+            return json.dumps(report[key])[:600]
+    return sorted(report)[:20] if isinstance(report, dict) else type(report).__name__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--with-1m", action="store_true", help="also N=1,000,000 (long)")
+    args = parser.parse_args()
+    sizes = args.sizes + ([1_000_000] if args.with_1m else [])
+    print_machine("Full reconcile: time, peak RSS, calls (sandbox file-backed, rate limits OFF)")
+    results = [one_size(size) for size in sizes]
+    rows = []
+    previous: dict[str, Any] | None = None
+    for r in results:
+        growth = ""
+        if previous is not None:
+            times = r["seconds"] / previous["seconds"]
+            memory = r["peak_mb"] / previous["peak_mb"]
+            growth = f"N x{r['size'] / previous['size']:.0f}: time x{times:.1f}, RSS x{memory:.2f}"
+        rows.append(
+            [
+                r["size"],
+                r["seconds"],
+                r["peak_mb"],
+                r["salesforce"],
+                r["hubspot"],
+                r["sandbox_mb"],
+                growth,
+            ]
+        )
+        previous = r
+    print_table(
+        [
+            "N per side",
+            "wall s",
+            "crmops peak RSS MB",
+            "SF calls",
+            "HubSpot calls",
+            "sandbox RSS MB",
+            "growth",
+        ],
+        rows,
+    )
+    verdicts(results)
+
+
+def verdicts(results: list[dict[str, Any]]) -> None:
+    """Print met / missed for each target the run covered."""
+    by_size = {r["size"]: r for r in results}
+    at_100k = by_size.get(100_000)
+    if at_100k:
+        fast = at_100k["seconds"] <= TARGET_SECONDS_100K
+        small = at_100k["peak_mb"] < TARGET_MB_100K
+        print(
+            f"target 100,000 within {TARGET_SECONDS_100K:.0f} s: {at_100k['seconds']:.1f} s -> "
+            f"{'met' if fast else 'missed'}"
+        )
+        print(
+            f"target 100,000 under {TARGET_MB_100K:.0f} MB: {at_100k['peak_mb']:.0f} MB -> "
+            f"{'met' if small else 'missed'}"
+        )
+    at_1m = by_size.get(1_000_000)
+    if at_100k and at_1m:
+        growth = at_1m["peak_mb"] / at_100k["peak_mb"]
+        print(
+            f"target peak RSS at 1,000,000 <= {TARGET_MEMORY_GROWTH_1M:.0f}x that at 100,000: "
+            f"{growth:.2f}x -> {'met' if growth <= TARGET_MEMORY_GROWTH_1M else 'missed'}"
+        )
+    else:
+        print("1,000,000 not run (pass --with-1m): memory growth target not measured")
+
+
+if __name__ == "__main__":
+    main()
