@@ -26,7 +26,6 @@ from rules.engine import compile_rules
 from rules.loader import load_rules
 from sync.apply import apply_plan
 from sync.apply_writes import Tally
-from sync.candidates import ReviewItem
 from sync.gather import Gatherer, PairRead
 from sync.mapping import SIDES, Side
 from sync.plan import Plan, new_plan
@@ -63,7 +62,6 @@ class Reconciled:
     outcome: SyncOutcome
     slices: dict[str, PairSlice] = field(default_factory=dict)
     tally: Tally | None = None
-    erased: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _span(plan: Plan, name: str, start: int) -> tuple[int, int]:
@@ -75,21 +73,6 @@ def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
         for record_id, seen in read.seen[system].items():
             if seen.conv.variant in SLA_VARIANTS.get(system, ()):
                 counter.add(seen.values, record_id, system)
-
-
-def _erased(gatherer: Gatherer, items: list[ReviewItem]) -> set[tuple[str, str]]:
-    """Gone records the delete sweep does not list: erased without trace (GDPR)."""
-    gone: dict[tuple[str, str], list[str]] = {}
-    for item in items:
-        if item.kind == GONE_KIND:
-            system, record_id = item.records[0]
-            variant = str(item.detail.get("object") or "")
-            gone.setdefault((system, variant), []).append(record_id)
-    erased: set[tuple[str, str]] = set()
-    for (system, variant), ids in gone.items():
-        swept = gatherer.deletions(system, variant)  # type: ignore[arg-type]
-        erased |= {(system, record_id) for record_id in ids if record_id not in swept}
-    return erased
 
 
 def reconcile(
@@ -127,7 +110,6 @@ def reconcile(
         )
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)
-        done.erased |= _erased(gatherer, plan.review[starts["review"] :])
         done.outcome.agreed.update(planned.agreed)
         done.outcome.cursors.update(gatherer.result.cursors)  # type: ignore[arg-type]
         done.slices[pair] = PairSlice(
@@ -150,7 +132,7 @@ def _pairs(job: Job) -> dict[tuple[str, str], str]:
 
 
 def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> None:
-    """Count a plan's updates and creates per pair and target system.
+    """Count a plan's updates and creates per pair and target system, and departures.
 
     With `tally` (the plan was applied) records the CRM refused are counted as
     rejected instead of updated or created, and listed with their reason.
@@ -173,6 +155,17 @@ def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> Non
         if (r.system, r.record_id) not in {(u.system, u.record_id) for u in plan.updates}:
             counts.created[r.system] = max(0, counts.created[r.system] - 1)
     report.rejections.extend(rejections)
+    _count_departures(report, plan)
+
+
+def _count_departures(report: Report, plan: Plan) -> None:
+    """Records that left a CRM: deleted (unlinked, reported), erased (tombstoned), merged."""
+    for item in plan.review:
+        if item.kind == GONE_KIND:
+            how = str(item.detail.get("how") or "erased")
+            report.deletions[how] = report.deletions.get(how, 0) + 1
+    merged = sum(1 for move in plan.moves if move.reason == "merged")
+    report.deletions["merged"] = report.deletions.get("merged", 0) + merged
 
 
 def fill_report(report: Report, job: Job, done: Reconciled) -> None:
@@ -194,12 +187,6 @@ def fill_report(report: Report, job: Job, done: Reconciled) -> None:
             "records": [f"{system}:{record_id}" for system, record_id in item.records],
         }
         for item in plan.review
-    )
-    gone = [item.records[0] for item in plan.review if item.kind == GONE_KIND]
-    report.deletions.update(
-        deleted=sum(1 for g in gone if g not in done.erased),
-        erased=sum(1 for g in gone if g in done.erased),
-        merged=sum(1 for move in plan.moves if move.reason == "merged"),
     )
 
 
