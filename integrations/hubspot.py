@@ -128,10 +128,12 @@ class HubSpotConnector:
         return self.reader.read_by_ids(object, ids, fields)
 
     def deletions(self, object: str, since: datetime | None) -> Iterator[Deletion]:
-        """Archived records (archived after `since`), by sweeping the archived list.
+        """Archived records (archived after `since`), then records merged away.
 
-        Merged-away records are listed on their winner (`hs_merged_object_ids`) and a
-        GDPR delete leaves nothing: both are for the caller to reconcile.
+        Archived ones come from sweeping the archived list (archiving does not move
+        the modified time, so no search finds them); merged-away ones from a search
+        for winners changed after `since`, each loser with `merged_into` its winner.
+        A GDPR delete leaves nothing behind: the caller sees that record vanish.
         """
         return self.reader.deletions(object, since)
 

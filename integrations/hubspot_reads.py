@@ -45,6 +45,9 @@ MODIFIED_PROPERTY = {
     "tasks": "hs_lastmodifieddate",
 }
 LIST_PAGE_LIMIT = 100
+# Objects HubSpot merges; the winner lists the merged-away ids in this property.
+MERGEABLE = frozenset({"contacts", "companies", "deals"})
+MERGED_IDS = "hs_merged_object_ids"
 # Below this many records a full read stays on one stream (probing would cost more).
 PARALLEL_FROM = 2_000
 # Pages buffered ahead of the consumer, per stream.
@@ -181,7 +184,28 @@ class Reader:
         return list((answer.body or {}).get("results") or [])
 
     def deletions(self, object: str, since: datetime | None) -> Iterator[Deletion]:
-        """Archived records (archived after `since`), by sweeping the archived list."""
+        """Archived records (archived after `since`), then records merged away (see `merges`)."""
+        yield from self._archived(object, since)
+        if object in MERGEABLE:
+            yield from self.merges(object, since)
+
+    def merges(self, object: str, since: datetime | None) -> Iterator[Deletion]:
+        """Records merged into another: each winner lists its losers in `hs_merged_object_ids`.
+
+        One search for winners (changed after `since`: a merge moves the winner's
+        modified time), paged by id. A loser comes again whenever its winner changes
+        later, which a caller treats as already known.
+        """
+        prop = MODIFIED_PROPERTY[object]
+        matches = [SearchFilter(MERGED_IDS, "HAS_PROPERTY")]
+        if since is not None:
+            matches.append(SearchFilter(prop, "GT", str(to_ms(since))))
+        for winner in self._where(object, tuple(matches), [MERGED_IDS]):
+            for loser in str(winner.fields.get(MERGED_IDS) or "").split(";"):
+                if loser.strip() and loser.strip() != winner.id:
+                    yield Deletion(object, loser.strip(), winner.modified, winner.id)
+
+    def _archived(self, object: str, since: datetime | None) -> Iterator[Deletion]:
         since_ms = to_ms(since) if since is not None else None
         page, after = self._page(object, [OBJECT_ID], None, archived=True)
         pages = self._pages(object, [OBJECT_ID], after, None, archived=True)
@@ -201,19 +225,22 @@ class Reader:
         wanted = list(dict.fromkeys(t.lower() if prop == "email" else t for t in texts if t))
         found: list[Record] = []
         for chunk in chunks(wanted, IN_VALUES_LIMIT):
-            found += self._where(object, SearchFilter(prop, "IN", values=tuple(chunk)), fields)
+            found += self._where(object, (SearchFilter(prop, "IN", values=tuple(chunk)),), fields)
         return found
 
     def find_by(self, object: str, prop: str, value: str, fields: Sequence[str]) -> list[Record]:
         """Records whose `prop` equals `value` (sent as data, never as query syntax)."""
-        return self._where(object, SearchFilter(prop, "EQ", str(value)), fields)
+        return self._where(object, (SearchFilter(prop, "EQ", str(value)),), fields)
 
-    def _where(self, object: str, match: SearchFilter, fields: Sequence[str]) -> list[Record]:
+    def _where(
+        self, object: str, matches: tuple[SearchFilter, ...], fields: Sequence[str]
+    ) -> list[Record]:
+        """Records matching every filter, paged by id (no 10,000 cap)."""
         names = _names(object, fields)
         found: list[Record] = []
         last_id = "0"
         while True:
-            filters = (match, SearchFilter(OBJECT_ID, "GT", last_id))
+            filters = (*matches, SearchFilter(OBJECT_ID, "GT", last_id))
             page = self.search(object, names, SearchQuery(filters, OBJECT_ID))
             found += [self.record(object, r, fields) for r in page.results]
             if len(page.results) >= page.total or not page.results:
