@@ -15,6 +15,7 @@ anything is offered for creation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from sync.candidates import Merge
 from sync.compiled import CompileContext, CompiledMapping, compile_mapping, stage_values_from_rules
 from sync.gather import Gatherer, native_fields, variants
 from sync.mapping import SIDES, Side, load_mapping
+from sync.mapping import Mapping as Mapping_
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished
 from sync.store import StateStore
@@ -71,16 +73,31 @@ def open_job(
         StoreBoundElsewhere: the store belongs to another org or portal.
         ConfigFileError: the mapping or rules file is invalid.
     """
-    from rules.loader import load_rules
-
     store.bind(connectors["salesforce"].identity(), connectors["hubspot"].identity())
     hubspot: Any = connectors["hubspot"]
+    mapping, stages = _config(_stamp(mapping_file), _stamp(rules_file))
     context = CompileContext(
-        stage_values=stage_values_from_rules(load_rules(rules_file)),
+        stage_values=stages,
         deal_stage_ids=hubspot.deal_stage_ids() if "deal" in pairs else {},
         owners=_owners(connectors),
     )
-    return Job(store, connectors, compile_mapping(load_mapping(mapping_file), context), now)
+    return Job(store, connectors, compile_mapping(mapping, context), now)
+
+
+def _stamp(path: Path | None) -> tuple[Path | None, int]:
+    """A file and its modification time: the cache key of its loaded form."""
+    return path, (path.stat().st_mtime_ns if path is not None and path.exists() else 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _config(
+    mapping_file: tuple[Path | None, int], rules_file: tuple[Path | None, int]
+) -> tuple[Mapping_, dict[str, Any]]:
+    """The mapping and the rules' stage table, loaded once per file version (YAML is slow)."""
+    from rules.loader import load_rules
+
+    stages = stage_values_from_rules(load_rules(rules_file[0]))
+    return load_mapping(mapping_file[0]), stages
 
 
 def _owners(connectors: Mapping[Side, Connector]) -> dict[str, dict[str, str]]:

@@ -25,7 +25,11 @@ from sync.store import StateStore
 
 
 def settings_for(sb: Any, state_url: str = "sqlite:///state.db") -> Settings:
-    """Settings for a running sandbox: session-id auth, its CA, search lag 0."""
+    """Settings for a running sandbox: session-id auth, its CA, search lag 0.
+
+    The tests start sandboxes with rate limits off, so the client-side pacing is
+    opened up to match (HubSpot's real 5 searches a second would only make tests wait).
+    """
     return Settings(
         salesforce=SalesforceSettings(
             auth=SalesforceAuth.SESSION,
@@ -33,7 +37,11 @@ def settings_for(sb: Any, state_url: str = "sqlite:///state.db") -> Settings:
             session_id=sb.salesforce_session_id,
         ),
         hubspot=HubSpotSettings(
-            access_token=sb.hubspot_token, host=sb.hubspot_url, search_lag_seconds=0
+            access_token=sb.hubspot_token,
+            host=sb.hubspot_url,
+            search_lag_seconds=0,
+            search_per_second=100,
+            calls_per_10s=10_000,
         ),
         ca_bundle=Path(sb.ca_bundle),
         state_url=state_url,
