@@ -85,7 +85,7 @@ def snapshot(h: Harness) -> dict[str, list[dict[str, Any]]]:
         if conv.pair == "owner":
             continue
         rows = []
-        for record in made[system].read_all(conv.api_object, native_fields(conv)):
+        for record in made[conv.system].read_all(conv.api_object, native_fields(conv)):
             if conv.selects(record.fields):
                 values, _ = conv.to_canonical(record.fields)
                 values.pop("created_at", None)
