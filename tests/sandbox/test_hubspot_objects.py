@@ -27,6 +27,19 @@ def test_create_answers_201_with_string_properties(sb: Any) -> None:
     assert created.properties["lastmodifieddate"].endswith("Z")
 
 
+def test_objects_carry_id_string_properties_times_and_archived(sb: Any) -> None:
+    raw = hubspot_raw(sb)
+    made = raw.post(
+        f"{sb.hubspot_url}/crm/v3/objects/contacts",
+        json={"properties": {"email": "shape@x.com", "company_size": 12}},
+    ).json()
+    assert {"id", "properties", "createdAt", "updatedAt", "archived"} <= set(made)
+    assert made["archived"] is False and made["createdAt"].endswith("Z")
+    assert all(isinstance(v, str) for v in made["properties"].values() if v is not None)
+    assert made["properties"]["company_size"] == "12"
+    assert made["properties"]["hs_object_id"] == made["id"]
+
+
 def test_get_patch_delete_statuses(sb: Any) -> None:
     client = hubspot_client(sb)
     contact_id = new_contact(client, "b@x.com")

@@ -51,6 +51,9 @@ def people(sb: Any) -> list[str]:
         ([eq("email", "EQ", "ANN@x.com")], [0]),
         ([eq("company_size", "GT", "10")], [1]),
         ([eq("company_size", "BETWEEN", "1", highValue="10")], [0]),
+        ([eq("company_size", "LT", "50")], [0]),
+        ([eq("company_size", "LTE", "50")], [0, 1]),
+        ([eq("company_size", "GTE", "50")], [1]),
         ([eq("lifecyclestage", "HAS_PROPERTY")], [0]),
         ([eq("company_size", "NOT_HAS_PROPERTY")], [2, 3]),
         (

@@ -113,13 +113,16 @@ def test_duplicate_rules_allow_by_default(sandbox: Any) -> None:
     assert first != second
 
 
-def test_duplicate_rules_block_when_switched(sandbox: Any) -> None:
+@pytest.mark.parametrize("obj", ["Lead", "Contact"])
+def test_duplicate_rules_block_when_switched(sandbox: Any, obj: str) -> None:
     sf = salesforce_client(sandbox)
     admin(sandbox, "duplicate_rules", {"action": "block"})
-    person = {"FirstName": "Ann", "LastName": "Lee", "Company": "A", "Email": "ann@example.com"}
-    sf.Lead.create(person)
-    error = _refusal(sf.Lead.create, {**person, "Email": "ANN@example.com"})
+    person = {"FirstName": "Ann", "LastName": "Lee", "Email": "ann@example.com"}
+    person.update({"Company": "A"} if obj == "Lead" else {})
+    getattr(sf, obj).create(person)
+    error = _refusal(getattr(sf, obj).create, {**person, "Email": "ANN@example.com"})
     assert error["errorCode"] == "DUPLICATES_DETECTED"
+    assert getattr(sf, obj).create({**person, "FirstName": "Bo"})["success"]
 
 
 def test_merge_leaves_loser_deleted_with_master_record_id(sandbox: Any) -> None:

@@ -31,6 +31,45 @@ def test_describe_lists_objects_and_field_flags(sandbox: Any) -> None:
     assert "Crmops_Score__c" not in fields
 
 
+OBJECT_FIELDS = {
+    "User": {"ManagerId": "reference", "IsActive": "boolean", "Email": "email"},
+    "Lead": {
+        "Status": "picklist",
+        "Rating": "picklist",
+        "HasOptedOutOfEmail": "boolean",
+        "IsConverted": "boolean",
+        "ConvertedContactId": "reference",
+        "ConvertedAccountId": "reference",
+        "ConvertedOpportunityId": "reference",
+    },
+    "Contact": {"AccountId": "reference", "Email": "email"},
+    "Account": {"Name": "string", "IsPersonAccount": "boolean"},
+    "Opportunity": {"StageName": "picklist", "Amount": "currency", "CloseDate": "date"},
+    "Task": {
+        "Subject": "string",
+        "WhoId": "reference",
+        "WhatId": "reference",
+        "OwnerId": "reference",
+        "ActivityDate": "date",
+        "ReminderDateTime": "datetime",
+        "IsReminderSet": "boolean",
+        "Status": "picklist",
+        "Priority": "picklist",
+        "Description": "textarea",
+    },
+    "Event": {"WhoId": "reference", "StartDateTime": "datetime"},
+}
+
+
+@pytest.mark.parametrize("obj", list(OBJECT_FIELDS))
+def test_objects_carry_the_fields_the_design_names(sandbox: Any, obj: str) -> None:
+    described = salesforce_client(sandbox).restful(f"sobjects/{obj}/describe")
+    types = {f["name"]: f["type"] for f in described["fields"]}
+    system = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp"}
+    assert system <= set(types)
+    assert {name: types.get(name) for name in OBJECT_FIELDS[obj]} == OBJECT_FIELDS[obj]
+
+
 def test_tooling_custom_field_appears_in_describe_and_is_writable(sandbox: Any) -> None:
     sf = salesforce_client(sandbox)
     made = sf.toolingexecute(

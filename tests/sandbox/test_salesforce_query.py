@@ -147,3 +147,13 @@ def test_bad_soql_is_a_400_list(sandbox: Any, soql: str, code: str) -> None:
     assert caught.value.status == 400
     content: Any = caught.value.content
     assert content[0]["errorCode"] == code
+
+
+def test_date_literals_on_a_date_field(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    for name, close in [("Early", "2026-03-01"), ("Late", "2026-06-30")]:
+        sf.Opportunity.create({"Name": name, "StageName": "Prospecting", "CloseDate": close})
+    rows = sf.query("SELECT Name, CloseDate FROM Opportunity WHERE CloseDate < 2026-04-01")
+    assert [(r["Name"], r["CloseDate"]) for r in rows["records"]] == [("Early", "2026-03-01")]
+    rows = sf.query("SELECT Name FROM Opportunity WHERE CloseDate >= 2026-06-30")
+    assert [r["Name"] for r in rows["records"]] == ["Late"]
