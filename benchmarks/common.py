@@ -221,6 +221,7 @@ class SandboxProcess:
         self.info: dict[str, Any] = {}
         self.start_seconds = 0.0
         self._process: subprocess.Popen[str] | None = None
+        self._session: requests.Session | None = None
 
     @property
     def pid(self) -> int:
@@ -258,6 +259,8 @@ class SandboxProcess:
 
     def stop(self) -> None:
         """SIGTERM the sandbox and wait for it."""
+        if self._session is not None:
+            self._session.close()
         if self._process is None or self._process.poll() is not None:
             return
         self._process.send_signal(signal.SIGTERM)
@@ -270,11 +273,11 @@ class SandboxProcess:
     def admin(self, system: str, method: str, path: str, body: Any = None) -> Any:
         """Call a sandbox admin route (never counted), e.g. ("hubspot", "POST", "/options")."""
         url = self.info[f"{system}_url"] + "/__admin" + path
-        with requests.Session() as session:
-            session.trust_env = False  # 127.0.0.1 and the sandbox CA only
-            answer = session.request(
-                method, url, json=body, verify=self.info["ca_bundle"], timeout=60
-            )
+        if self._session is None:
+            self._session = requests.Session()
+            self._session.trust_env = False  # 127.0.0.1 and the sandbox CA only
+            self._session.verify = self.info["ca_bundle"]
+        answer = self._session.request(method, url, json=body, timeout=120)
         answer.raise_for_status()
         return answer.json() if answer.content else None
 
