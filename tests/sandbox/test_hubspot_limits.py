@@ -75,6 +75,15 @@ def test_daily_budget(make_sandbox: Any) -> None:
     assert refused.status_code == 429 and refused.json()["policyName"] == "DAILY"
 
 
+def test_daily_budget_starts_again_after_midnight(make_sandbox: Any) -> None:
+    sb = make_sandbox(size=0, hubspot_daily_limit=1)
+    assert get(sb).status_code == 200
+    refused = get(sb)
+    assert refused.status_code == 429
+    advance(sb, int(refused.headers["Retry-After"]) + 1)
+    assert get(sb).status_code == 200
+
+
 def test_rate_limits_can_be_turned_off(make_sandbox: Any) -> None:
     sb = make_sandbox(size=0, rate_limits=False, hubspot_calls_per_10s=1)
     assert [get(sb).status_code for _ in range(3)] == [200, 200, 200]

@@ -121,6 +121,14 @@ def test_search_lags_while_read_by_id_sees_the_record(sb: Any) -> None:
     assert [r.id for r in result.results] == [fresh_id]
 
 
+def test_search_lag_can_be_turned_off(make_sandbox: Any) -> None:
+    sb = make_sandbox(size=0, rate_limits=False, search_lag_seconds=0)
+    client = hubspot_client(sb)
+    created = client.crm.objects.batch_api.create("contacts", contact_batch(["now@x.com"]))
+    result, _, _ = search(sb, filter_groups=[{"filters": [eq("email", "EQ", "now@x.com")]}])
+    assert [r.id for r in result.results] == [created.results[0].id]
+
+
 def test_paging_past_10000_results_is_400(sb: Any) -> None:
     admin(
         sb,

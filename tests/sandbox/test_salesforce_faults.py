@@ -38,6 +38,16 @@ def test_daily_budget_exhausted_is_403_total_requests(sandbox: Any) -> None:
     }
 
 
+def test_daily_budget_rolls_over_after_24_hours(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    admin(sandbox, "limits", {"daily_limit": 1, "used": 0})
+    sf.limits()
+    with pytest.raises(SalesforceRefusedRequest):
+        sf.limits()
+    admin(sandbox, "clock", {"advance_seconds": 24 * 3600})
+    assert sf.limits()["DailyApiRequests"]["Remaining"] == 0
+
+
 def test_budget_fault_after_n_calls(sandbox: Any) -> None:
     sf = salesforce_client(sandbox)
     admin(sandbox, "faults", {"daily_budget_after_calls": 1})
