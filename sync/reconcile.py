@@ -4,9 +4,11 @@ Public API: `reconcile_and_report(...)` (the command), `reconcile(job, run_id, .
 Reconciled`, `fill_report(report, job, done)`, `add_writes(report, job, plan, tally)`,
 `run_reported(store, report, connectors, files, work)`.
 
-Cursors are neither trusted nor advanced by a dry reconcile: every pair is read whole
-(`Gatherer.read_changed(full=True)`), partners and merges are resolved as the sync
-does (`sync.syncjob.partners` / `missing`), and `PairPlanner` matches through the
+Cursors are neither trusted nor moved: every pair is read whole through the list
+endpoints (`read_whole`: `read_all`, only mapped fields, each API object once; no
+search, so HubSpot's search lag and limits do not apply), partners and merges are
+resolved as the sync does (`sync.syncjob.partners` / `missing`), and `PairPlanner`
+matches through the
 state store's links and diffs against its bases. The repair is the sync's own path:
 the plan goes through `sync.apply.apply_plan` and the agreed bases through
 `finish_sync`. While each pair is read, its persons feed the SLA counters, so the
@@ -26,7 +28,8 @@ from rules.engine import compile_rules
 from rules.loader import load_rules
 from sync.apply import apply_plan
 from sync.apply_writes import Tally
-from sync.gather import Gatherer, PairRead
+from sync.compiled import ObjectConverter
+from sync.gather import Gatherer, PairRead, native_fields, variants
 from sync.mapping import SIDES, Side
 from sync.plan import Plan, new_plan
 from sync.planner import GONE_KIND, PairPlanner
@@ -75,6 +78,26 @@ def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
                 counter.add(seen.values, record_id, system)
 
 
+def read_whole(gatherer: Gatherer, job: Job, pair: str) -> None:
+    """Every live record of a pair on both sides, through the list endpoints (`read_all`).
+
+    Each API object is read once with the native fields of all its variants (Person
+    Accounts and Contacts...), and each record is kept as the variant it belongs to.
+    No cursor is read or moved.
+    """
+    for system in SIDES:
+        by_object: dict[str, list[ObjectConverter]] = {}
+        for variant in variants(job.compiled, pair, system):
+            by_object.setdefault(variant.api_object, []).append(variant)
+        seen = gatherer.result.seen[system]
+        for api_object, convs in by_object.items():
+            fields = list(dict.fromkeys(f for c in convs for f in native_fields(c)))
+            for record in job.connectors[system].read_all(api_object, fields):
+                conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
+                if conv is not None:
+                    seen[record.id] = gatherer.seen(conv, record)
+
+
 def reconcile(
     job: Job,
     run_id: int | None,
@@ -102,7 +125,7 @@ def reconcile(
             progress(f"reading every {pair} record on both sides")
         starts = {n: len(getattr(plan, n)) for n in ("updates", "creates", "review", "moves")}
         gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
-        gatherer.read_changed(full=True)
+        read_whole(gatherer, job, pair)
         partners(job, gatherer)
         merges, vanished = missing(job, gatherer)
         planned = PairPlanner(job.compiled, job.store, gatherer.result, plan).run(
@@ -111,7 +134,6 @@ def reconcile(
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)
         done.outcome.agreed.update(planned.agreed)
-        done.outcome.cursors.update(gatherer.result.cursors)  # type: ignore[arg-type]
         done.slices[pair] = PairSlice(
             **{n: _span(plan, n, s) for n, s in starts.items()},
             matched=planned.matched,
