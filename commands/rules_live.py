@@ -28,7 +28,7 @@ from sync.rules_report import RulesRunResult
 from sync.rules_watch import parse_interval, watch
 from sync.rulesjob import RulesContext, run_rules, systems_of
 from sync.store import StateStore
-from sync.store_types import StoreError
+from sync.store_types import StoreBoundElsewhere, StoreError
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
@@ -39,9 +39,12 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def open_context(
-    settings: Settings, rules_file: Path | None, systems: list[System]
+    settings: Settings, rules_file: Path | None, systems: list[System], dry_run: bool = False
 ) -> RulesContext:
-    """Rules, mapping, state store (bound to the org/portal) and connectors for a rules job."""
+    """Rules, mapping, state store (bound to the org/portal) and connectors for a rules job.
+
+    A dry run checks the binding but does not write it.
+    """
     connectors: dict[System, Connector] = {s: connect(settings, s) for s in systems}
     store = StateStore(settings.state_url)
     try:
@@ -50,24 +53,37 @@ def open_context(
         )
         org = connectors["salesforce"].identity() if "salesforce" in connectors else None
         portal = connectors["hubspot"].identity() if "hubspot" in connectors else None
-        store.bind(org, portal)
+        if dry_run:
+            _check_binding(store, org, portal)
+        else:
+            store.bind(org, portal)
     except BaseException:
         store.close()
         raise
     return context
 
 
+def _check_binding(store: StateStore, org: str | None, portal: str | None) -> None:
+    bound = store.binding()
+    for what, have, given in (
+        ("Salesforce org", bound[0], org),
+        ("HubSpot portal", bound[1], portal),
+    ):
+        if have is not None and given is not None and have != given:
+            raise StoreBoundElsewhere(what, have, given)
+
+
 @contextlib.contextmanager
-def _context(rules_file: Path | None, crm: str) -> Iterator[RulesContext]:
+def _context(rules_file: Path | None, crm: str, dry_run: bool = False) -> Iterator[RulesContext]:
     """The context, with config and CRM failures turned into exit codes 2 and 3."""
     settings, problem = load_settings()
     if settings is None:
         raise _fail(f"crmops: {problem}", exit_codes.BAD_INPUT)
     context = None
     try:
-        context = open_context(settings, rules_file, systems_of(crm))
+        context = open_context(settings, rules_file, systems_of(crm), dry_run)
         yield context
-    except (ConfigFileError, SettingsError, StoreError, ValueError) as bad:
+    except (ConfigFileError, SettingsError, StoreError) as bad:
         raise _fail(f"crmops: {bad}", exit_codes.BAD_INPUT) from None
     except (RetryableError, BudgetExhausted) as down:
         raise _fail(f"crmops: {down}", exit_codes.CRM_UNAVAILABLE) from None
@@ -99,7 +115,7 @@ def run(
     """Score, move and follow up the leads and opportunities changed since the last run."""
     console = Console(stderr=True)
     shown = console if console.is_terminal and not as_json else None
-    with _context(rules_file, crm.value) as context, progress_hooks(shown) as hooks:
+    with _context(rules_file, crm.value, dry_run) as context, progress_hooks(shown) as hooks:
         result = run_rules(context, crm.value, dry_run, datetime.now(UTC), full=full, hooks=hooks)
     print_result(result, as_json)
     raise typer.Exit(result.exit_code)
@@ -116,7 +132,7 @@ def explain_command(
     if crm is Crm.BOTH:
         raise _fail("--crm: name one CRM (salesforce or hubspot)", exit_codes.BAD_INPUT)
     system: System = "salesforce" if crm is Crm.SALESFORCE else "hubspot"
-    with _context(rules_file, crm.value) as context:
+    with _context(rules_file, crm.value, dry_run=True) as context:
         try:
             found = explain_record(context, system, record_id, datetime.now(UTC))
         except RecordNotFound as missing:

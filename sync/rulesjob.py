@@ -21,6 +21,8 @@ stands at `sold`.
 
 from __future__ import annotations
 
+import math
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ from sync.store import StateStore
 __all__ = ["RulesContext", "RulesHooks", "RulesRunResult", "run_rules", "systems_of"]
 
 KINDS = ("lead", "opportunity")
+CACHE_SECONDS = 3600.0  # owners and deal stages are read again after this long
 FAILED_EXIT = 3
 
 
@@ -60,8 +63,8 @@ class RulesHooks:
 class RulesContext:
     """Connectors, store and compiled rules for runs; caches owners and stage ids across passes.
 
-    The caches (owners, deal stage ids, compiled mapping) are read once per context,
-    so `watch` pays for them on its first pass only.
+    The caches (owners, deal stage ids, compiled mapping) are read once per context
+    and again after `refresh_after` seconds, so `watch` pays for them once an hour.
     """
 
     connectors: dict[System, Connector]
@@ -70,7 +73,9 @@ class RulesContext:
     mapping: MappingFile
     owners: dict[str, OwnerDirectory] = field(default_factory=dict)
     stage_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    refresh_after: float = CACHE_SECONDS
     _mapped: dict[str, CompiledMapping] = field(default_factory=dict, repr=False)
+    _read_at: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         zone = ZoneInfo(self.compiled.rules.timezone)
@@ -96,8 +101,13 @@ class RulesContext:
         return cls(connectors, store, compiled, load_mapping(mapping_file))
 
     def prepare(self, system: System) -> tuple[OwnerDirectory, dict[str, str], CompiledMapping]:
-        """Owners, deal stage ids and the compiled mapping of one CRM (read once, then cached)."""
+        """Owners, deal stage ids and the compiled mapping of one CRM (cached `refresh_after` s)."""
         connector = self.connectors[system]
+        if time.monotonic() - self._read_at.get(system, -math.inf) > self.refresh_after:
+            # Read again now and then, so a long `watch` sees users deactivated since.
+            for cache in (self.owners, self.stage_ids, self._mapped):
+                cache.pop(system, None)
+            self._read_at[system] = time.monotonic()
         if system not in self.owners:
             self.owners[system] = read_owners(connector)
         if system not in self.stage_ids:

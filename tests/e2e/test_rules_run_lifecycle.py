@@ -17,6 +17,7 @@ from integrations.base import WriteRow
 from sync.rules_report import RulesRunResult
 from sync.rules_watch import parse_interval, watch
 from sync.rulesjob import run_rules
+from sync.store import StateStore
 from tests.e2e import rules_support as rs
 from tests.e2e.support import admin, env
 
@@ -130,6 +131,8 @@ def test_cli_run_explain_and_watch(make_sandbox: Any, tmp_path: Path) -> None:
     review = dry.output.split("For review")[1]
     assert "unmapped_status" in review and "Nurturing" in review
     assert rs.writes(running) == {"salesforce": 0, "hubspot": 0}
+    with StateStore(variables["CRMOPS_STATE_URL"]) as store:
+        assert store.binding() == (None, None) and store.runs() == []
 
     done = runner.invoke(app, ["rules", "run", "--json"], env=variables)
     assert done.exit_code == 0, done.output
