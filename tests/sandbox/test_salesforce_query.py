@@ -157,3 +157,14 @@ def test_date_literals_on_a_date_field(sandbox: Any) -> None:
     assert [(r["Name"], r["CloseDate"]) for r in rows["records"]] == [("Early", "2026-03-01")]
     rows = sf.query("SELECT Name FROM Opportunity WHERE CloseDate >= 2026-06-30")
     assert [r["Name"] for r in rows["records"]] == ["Late"]
+
+
+def test_page_size_defaults_to_2000_and_batch_size_is_kept_within_200_2000(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    _leads(sf, 2001)
+    sizes = {}
+    for option in (None, "batchSize=50", "batchSize=5000", "batchSize=700"):
+        if option:
+            sf.headers["Sforce-Query-Options"] = option
+        sizes[option] = len(sf.query("SELECT Id FROM Lead")["records"])
+    assert sizes == {None: 2000, "batchSize=50": 200, "batchSize=5000": 2000, "batchSize=700": 700}
