@@ -35,11 +35,16 @@ TARGET_MB_100K = 500.0
 TARGET_MEMORY_GROWTH_1M = 2.0
 
 
-def one_size(size: int) -> dict[str, Any]:
-    """Seed a file-backed sandbox with `size` people per system and reconcile it once."""
+def one_size(size: int, keep: Path | None) -> dict[str, Any]:
+    """Seed a file-backed sandbox with `size` people per system and reconcile it once.
+
+    With `keep`, the sandbox files live there (sandbox-SIZE.db) and are reused when present;
+    reconcile without --apply writes nothing, so a kept file stays as seeded.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
-        with SandboxProcess(size, db=state / "sandbox.db", rate_limits=False) as sb:
+        db = (keep or state) / f"sandbox-{size}.db"
+        with SandboxProcess(size, db=db, rate_limits=False) as sb:
             env = crmops_environment(sb, state)
             subprocess.run(
                 [*crmops_command(), "init"], env=env, cwd=state, capture_output=True, check=True
@@ -68,6 +73,16 @@ def one_size(size: int) -> dict[str, Any]:
     }
 
 
+def seed_only(sizes: list[int], keep: Path | None) -> None:
+    """Load the sandbox files for later runs (e.g. at low priority while the machine is busy)."""
+    if keep is None:
+        raise SystemExit("--seed-only needs --keep-db DIR")
+    keep.mkdir(parents=True, exist_ok=True)
+    for size in sizes:
+        with SandboxProcess(size, db=keep / f"sandbox-{size}.db") as sb:
+            print(f"N={size:,}: seeded in {sb.start_seconds:.0f} s into {keep}", flush=True)
+
+
 def _counts(out: str) -> Any:
     """What the report says was read and found, compactly (the JSON report's counts)."""
     try:
@@ -84,10 +99,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--with-1m", action="store_true", help="also N=1,000,000 (long)")
+    parser.add_argument("--keep-db", type=Path, help="keep (and reuse) seeded sandbox files here")
+    parser.add_argument("--seed-only", action="store_true", help="only seed the kept files")
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.with_1m else [])
+    if args.seed_only:
+        seed_only(sizes, args.keep_db)
+        return
     print_machine("Full reconcile: time, peak RSS, calls (sandbox file-backed, rate limits OFF)")
-    results = [one_size(size) for size in sizes]
+    results = [one_size(size, args.keep_db) for size in sizes]
     rows = []
     previous: dict[str, Any] | None = None
     for r in results:
