@@ -206,6 +206,23 @@ def test_merge_removes_loser_and_lists_it_on_winner(sb: Any) -> None:
     assert client.crm.contacts.basic_api.get_page(archived=True).results == []
 
 
+def test_merge_carries_the_losers_links_and_email(sb: Any) -> None:
+    client = hubspot_client(sb)
+    winner, loser = new_contact(client, "keep@x.com"), new_contact(client, "old@x.com")
+    company = client.crm.companies.basic_api.create(
+        SimplePublicObjectInputForCreate(properties={"name": "Co"})
+    ).id
+    client.crm.associations.v4.basic_api.create_default("contact", loser, "company", company)
+    hubspot_raw(sb).post(
+        f"{sb.hubspot_url}/crm/v3/objects/contacts/merge",
+        json={"primaryObjectId": winner, "objectIdToMerge": loser},
+    ).raise_for_status()
+    links = client.crm.associations.v4.basic_api.get_page("contacts", winner, "companies")
+    assert [r.to_object_id for r in links.results] == [company]
+    by_old_email = client.crm.contacts.basic_api.get_by_id("old@x.com", id_property="email")
+    assert by_old_email.id == winner
+
+
 def test_gdpr_delete_leaves_nothing_behind(sb: Any) -> None:
     client = hubspot_client(sb)
     contact_id = new_contact(client, "forget@x.com")
