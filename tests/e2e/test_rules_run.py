@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sync.rules_systems import SPECS
 from sync.rulesjob import RulesHooks, run_rules
 from tests.e2e import rules_support as rs
 
@@ -128,3 +130,34 @@ def test_unmapped_statuses_and_converted_leads(make_sandbox: Any, tmp_path: Path
     assert converted and result.summary["read_only"] >= len(converted)
     assert not converted & written
     assert not converted & {t["record_id"] for t in result.tasks}
+
+
+def test_a_crash_between_small_batches_leaves_every_batch_settled(
+    make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for system, spec in list(SPECS.items()):
+        monkeypatch.setitem(SPECS, system, replace(spec, batch_size=4))
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    seen: list[tuple[str, str, int]] = []
+
+    def crash_on_second_lead_batch(system: str, object: str, size: int) -> None:
+        seen.append((system, object, size))
+        if [s[:2] for s in seen].count(("salesforce", "Lead")) == 2:
+            raise Crash("injected between batches")
+
+    with pytest.raises(Crash):
+        run_rules(context, "both", False, rs.now(), hooks=RulesHooks(crash_on_second_lead_batch))
+    crashed = context.store.runs(kind="rules")[0]
+    journal = context.store.journal_for_run(crashed.id)
+    calls = rs.counts(running)["salesforce"]
+    rerun = run_rules(context, "both", False, rs.now())
+    check = run_rules(context, "both", True, rs.now(), full=True)
+
+    assert all(size <= 4 for _, _, size in seen)
+    # Two Lead batches of four were journaled and settled; nothing was left half-written.
+    assert {e.state for e in journal} == {"written"}
+    assert len({e.record_id for e in journal}) == 8
+    assert calls["composite.sobjects.update"] == 2
+    assert rerun.exit_code == 0 and check.changes == [] and check.tasks == []
+    _each_once(rs.crmops_tasks(running))

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from cli import app
 from commands.rules_live import _stop_on_signals
 from integrations.base import WriteRow
+from integrations.factory import connect_sandbox
 from sync.rules_report import RulesRunResult
 from sync.rules_watch import parse_interval, watch
 from sync.rulesjob import run_rules
@@ -146,6 +147,17 @@ def test_cli_run_explain_and_watch(make_sandbox: Any, tmp_path: Path) -> None:
     assert told.exit_code == 0, told.output
     assert f"Lead {hottest['record_id']}: score {hottest['after']} " in told.output
     assert "Breakdown as written to the record:" in told.output and "title" in told.output
+
+    opportunity = next(iter(connect_sandbox(running)[0].read_all("Opportunity", ["Name"]))).id
+    deal = runner.invoke(
+        app, ["rules", "explain", opportunity, "--crm", "salesforce", "--json"], env=variables
+    )
+    assert deal.exit_code == 0, deal.output
+    assert json.loads(deal.output)["object"] == "Opportunity"
+    missing = runner.invoke(
+        app, ["rules", "explain", "00Q000000000000AAA", "--crm", "salesforce"], env=variables
+    )
+    assert missing.exit_code == 2 and "no lead or opportunity" in missing.output
 
     looped = runner.invoke(app, ["watch", "--every", "10ms", "--max-passes", "2"], env=variables)
     assert looped.exit_code == 0, looped.output
