@@ -20,6 +20,7 @@ from integrations.doctor_checks import (
     Report,
     check_budget,
     check_fields,
+    check_hubspot_scopes,
     check_picklists,
     check_writable,
     crm_error_finding,
@@ -71,7 +72,7 @@ def diagnose_system(
     writes: Mapping[str, Iterable[str]],
     picklists: Mapping[str, set[str]],
 ) -> list[Finding]:
-    """Every check for one CRM: config, identity, fields, permissions, picklists, budget."""
+    """Every check for one CRM: config, identity, scopes, fields, permissions, picklists, budget."""
     built = _connector(settings, system, connect)
     if isinstance(built, Finding):
         return [built]
@@ -81,6 +82,7 @@ def diagnose_system(
     try:
         kind = "org id" if system == "salesforce" else "portal id"
         findings.append(ok(system, "identity", f"connected: {kind} {built.identity()}"))
+        findings += check_hubspot_scopes(system, built)
         described = {obj: built.describe(obj) for obj in sorted(objects)}
         findings += check_fields(system, specs, described)
         findings += check_writable(system, writes, described)

@@ -204,3 +204,33 @@ def check_budget(system: str, connector: Connector) -> Finding:
     if usage.remaining < usage.limit * LOW_BUDGET_SHARE:
         return Finding(system, "budget", "warn", text, "runs may stop early for budget")
     return ok(system, "budget", text)
+
+
+def check_hubspot_scopes(system: str, connector: Connector) -> list[Finding]:
+    """The private app's scopes: each one crmops needs must be granted (HubSpot only)."""
+    probe = getattr(connector, "scopes", None)
+    if probe is None:
+        return []
+    found = probe()
+    where = "HubSpot Settings > Integrations > Private Apps > the crmops app > Scopes"
+    if found.missing:
+        return [
+            error(
+                system,
+                "scopes",
+                "the private app lacks scopes crmops needs: " + ", ".join(found.missing),
+                f"add {', '.join(found.missing)} in {where}; the token stays the same",
+            )
+        ]
+    if found.unverified:
+        return [
+            Finding(
+                system,
+                "scopes",
+                "warn",
+                "read access to contacts, companies, deals and tasks works; HubSpot did not "
+                "list the token's scopes, so these are unchecked: " + ", ".join(found.unverified),
+                f"make sure the app has them ({where})",
+            )
+        ]
+    return [ok(system, "scopes", "the private app has every scope crmops needs")]

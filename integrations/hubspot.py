@@ -36,6 +36,7 @@ from integrations.errors import CrmError, write_into
 from integrations.hubspot_http import Transport
 from integrations.hubspot_reads import Reader
 from integrations.hubspot_schema import Schema
+from integrations.hubspot_scopes import ScopeCheck, check_scopes
 from integrations.hubspot_writes import (
     TASK_LINKS,
     Input,
@@ -260,6 +261,11 @@ class HubSpotConnector:
     def provision(self, specs: Sequence[FieldSpec], dry_run: bool) -> list[str]:
         """Create the missing crmops properties (idempotent)."""
         return self.schema.provision(specs, dry_run)
+
+    def scopes(self) -> ScopeCheck:
+        """Scopes crmops needs that the private app lacks (see `hubspot_scopes`)."""
+        assert self.settings.access_token is not None
+        return check_scopes(self.transport, self.settings.access_token.get_secret_value())
 
     def deal_stage_ids(self) -> dict[str, str]:
         """Deal stage label -> stage id in this portal."""

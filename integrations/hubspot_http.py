@@ -223,16 +223,31 @@ class Transport:
 
     def raw_get(self, endpoint: str, path: str) -> Answer:
         """GET a path the SDK has no API class for (account-info), through its client and auth."""
+        return self.raw(endpoint, "GET", path)
+
+    def raw(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        accept: frozenset[int] = frozenset(),
+    ) -> Answer:
+        """Call a path the SDK has no API class for, through its client, auth and our policy."""
         client = self.sdk.crm.objects.basic_api.api_client
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
 
         def invoke(**kwargs: Any) -> Any:
             return client.call_api(
                 path,
-                "GET",
-                header_params={"Accept": "application/json"},
+                method,
+                header_params=headers,
+                body=body,
                 auth_settings=["oauth2"],
                 response_types_map={},
                 **kwargs,
             )
 
-        return self.call(endpoint, invoke)
+        return self.call(endpoint, invoke, accept=accept)

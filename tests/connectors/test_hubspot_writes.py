@@ -182,3 +182,29 @@ def test_a_batch_refused_as_a_whole_costs_five_calls_not_two_per_input(sb: Any, 
     assert not any(r.ok for r in results)
     assert "not a unique property" in (results[0].message or "")
     assert calls(sb, "objects.batch.upsert") == 5
+
+
+def test_batches_are_written_several_at_a_time_up_to_the_concurrency(sb: Any) -> None:
+    """Latency does not idle the budget: batches overlap, never more than `concurrency`."""
+    import threading
+
+    hs = connector(sb, concurrency=3)
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+    passed = sb.hubspot.dispatch
+
+    def counting(request: Any) -> Any:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            return passed(request)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    sb.hubspot.dispatch = counting
+    sb.hubspot.faults.configure({"latency_ms": 50})
+    results = hs.create("contacts", rows(1_000, "c"))
+    assert all(r.ok for r in results) and calls(sb, "objects.batch.create") == 10
+    assert 2 <= state["most"] <= 3

@@ -187,3 +187,66 @@ def test_provisioning_constants_match_the_sandbox_schema() -> None:
         for name, spec in props.items()
     }
     assert {(s.object, s.name, s.type, s.label) for s in HUBSPOT_PROPERTIES} == expected_hs
+
+
+def _missing_scope_body(scope: str) -> dict[str, Any]:
+    """HubSpot's 403 for a call the private app has no scope for."""
+    return {
+        "status": "error",
+        "message": "This app hasn't been granted all required scopes to make this call.",
+        "category": "MISSING_SCOPES",
+        "errors": [
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredGranularScopes": [scope]},
+            }
+        ],
+    }
+
+
+def _answering(sb: Any, method: str, path: str, status: int, body: dict[str, Any]) -> None:
+    """Make this sandbox answer one call as a real portal would (others pass through)."""
+    from sandbox.http import Response
+
+    passed = sb.hubspot.dispatch
+
+    def dispatch(request: Any) -> Any:
+        if (request.method, request.path) == (method, path):
+            return Response(status, body)
+        return passed(request)
+
+    sb.hubspot.dispatch = dispatch
+
+
+def test_doctor_names_the_scopes_the_private_app_lacks(sb: Any) -> None:
+    """HubSpot lists the token's scopes: every one crmops needs and lacks is named."""
+    from integrations.hubspot_scopes import REQUIRED_SCOPES, TOKEN_INFO_PATH
+
+    lacking = {"crm.objects.deals.write", "crm.schemas.contacts.write"}
+    granted = [s for s in REQUIRED_SCOPES if s not in lacking] + ["oauth"]
+    _answering(sb, "POST", TOKEN_INFO_PATH, 200, {"hubId": 1, "scopes": granted})
+    code, findings = doctor_json("--crm", "hubspot")
+    assert code == 2
+    (scopes,) = [f for f in findings if f["check"] == "scopes"]
+    assert scopes["status"] == "error"
+    assert scopes["message"] == (
+        "the private app lacks scopes crmops needs: "
+        "crm.objects.deals.write, crm.schemas.contacts.write"
+    )
+    assert scopes["fix"].startswith("add crm.objects.deals.write, crm.schemas.contacts.write in")
+    _answering(sb, "POST", TOKEN_INFO_PATH, 200, {"hubId": 1, "scopes": list(REQUIRED_SCOPES)})
+    _, findings = doctor_json("--crm", "hubspot")
+    assert [f["status"] for f in findings if f["check"] == "scopes"] == ["ok"]
+
+
+def test_doctor_probes_read_scopes_when_the_token_lists_none(sb: Any) -> None:
+    """No token info (the sandbox has none): a refused read names its scope, writes warn."""
+    _, findings = doctor_json("--crm", "hubspot")
+    (unlisted,) = [f for f in findings if f["check"] == "scopes"]
+    assert unlisted["status"] == "warn" and "crm.objects.deals.write" in unlisted["message"]
+    body = _missing_scope_body("crm.objects.deals.read")
+    _answering(sb, "GET", "/crm/v3/objects/deals", 403, body)
+    code, findings = doctor_json("--crm", "hubspot")
+    assert code == 2
+    (scopes,) = [f for f in findings if f["check"] == "scopes"]
+    assert scopes["message"] == "the private app lacks scopes crmops needs: crm.objects.deals.read"
