@@ -161,3 +161,35 @@ def test_a_crash_between_small_batches_leaves_every_batch_settled(
     assert calls["composite.sobjects.update"] == 2
     assert rerun.exit_code == 0 and check.changes == [] and check.tasks == []
     _each_once(rs.crmops_tasks(running))
+
+
+def test_routing_task_owners_due_dates_and_the_run_record(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    result = run_rules(context, "both", False, rs.now())
+    sf = context.connectors["salesforce"]
+    users = {u.id: u.fields for u in sf.read_all("User", ["Email", "IsActive"])}
+
+    routed = [e for e in context.store.journal_for_run(result.run_id or 0) if e.field == "OwnerId"]
+    assert routed and all(e.before not in users or not users[e.before]["IsActive"] for e in routed)
+    assert all(users[e.after]["IsActive"] for e in routed)
+    owner_of = {e.record_id: e.after for e in routed}
+    sf_tasks = [t for t in result.tasks if t["system"] == "salesforce"]
+    stored = {t.fields["Crmops_Key__c"]: t.fields for t in sf.read_all(
+        "Task", ["Crmops_Key__c", "OwnerId", "ActivityDate", "Priority", "Subject"])}  # fmt: skip
+    for task in sf_tasks:
+        native = stored[task["key"]]
+        # The due date is the org's (America/New_York) calendar date of the due time.
+        assert native["ActivityDate"] == task["due"][:10]
+        assert (native["OwnerId"], native["Priority"]) == (task["owner_id"], task["priority"])
+        assert users[native["OwnerId"]]["IsActive"]
+        if task["record_id"] in owner_of and task["rule"] in ("hot_lead", "first_response"):
+            assert native["OwnerId"] == owner_of[task["record_id"]]
+    run = context.store.run(result.run_id or 0)
+    assert run is not None and run.status == "ok" and run.exit_code == 0
+    assert set(run.calls) == {"salesforce", "hubspot"} and run.summary is not None
+    assert run.summary["temperature"] == result.summary["temperature"]
+    assert sum(run.summary["tasks"].values()) == len(result.tasks)
+    assert context.store.reviews(kind="missed_task")
