@@ -162,3 +162,34 @@ def test_cli_run_explain_and_watch(make_sandbox: Any, tmp_path: Path) -> None:
     looped = runner.invoke(app, ["watch", "--every", "10ms", "--max-passes", "2"], env=variables)
     assert looped.exit_code == 0, looped.output
     assert "pass 1 " in looped.output and "pass 2 " in looped.output
+
+
+def test_opportunities_move_forward_in_each_crms_stage_values(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    sf, hs = context.connectors["salesforce"], context.connectors["hubspot"]
+    early = {"Prospecting", "Qualification", "Needs Analysis"}
+    opportunity = next(
+        o.id for o in sf.read_all("Opportunity", ["StageName"]) if o.fields["StageName"] in early
+    )
+    stages = hs.deal_stage_ids()
+    deal = next(
+        d.id
+        for d in hs.read_all("deals", ["dealstage"])
+        if d.fields["dealstage"] in {stages[label] for label in ("Prospecting", "Qualification")}
+    )
+    sent = "2026-11-20T15:00:00.000Z"
+    sf.update("Opportunity", [WriteRow({"Proposal_Sent_At__c": sent}, id=opportunity)])
+    hs.update("deals", [WriteRow({"proposal_sent_at": sent}, id=deal)])
+
+    result = run_rules(context, "both", False, rs.now())
+
+    moved = sf.read_by_ids("Opportunity", [opportunity], ["StageName"])[0]
+    assert moved.fields["StageName"] == "Proposal/Price Quote"
+    assert (
+        hs.read_by_ids("deals", [deal], ["dealstage"])[0].fields["dealstage"] == stages["Proposal"]
+    )
+    moves = result.summary["stage_moves"]
+    assert sum(n for move, n in moves.items() if move.endswith("-> proposal")) >= 2
