@@ -131,3 +131,18 @@ def test_connect_sandbox_gives_both_connectors(make_sandbox: Any) -> None:
     salesforce, hubspot = factory.connect_sandbox(sb)
     assert salesforce.identity() == sb.options.org_id
     assert hubspot.identity() == str(sb.options.portal_id)
+
+
+def test_expired_session_is_renewed_for_a_create_which_is_sent_once(make_sandbox: Any) -> None:
+    """A 401 means nothing was applied, so even an unkeyed create goes again after sign-in."""
+    sb = sandbox(make_sandbox)
+    sf = oauth_connector(sb)
+    faults(sb, session_expires_after_calls=1)  # each session answers one call
+    assert sf.identity() == sb.options.org_id
+    rows = [WriteRow({"LastName": f"New {n}", "Company": "Acme"}) for n in range(3)]
+    results = sf.create("Lead", rows)
+    assert all(r.ok and r.created for r in results)
+    assert calls(sb, TOKEN) == 2
+    assert calls(sb, "composite.sobjects.create") == 2  # refused once, then written
+    stored = sf.read_by_ids("Lead", [r.id or "" for r in results], ["LastName"])
+    assert sorted(r.fields["LastName"] for r in stored) == ["New 0", "New 1", "New 2"]
