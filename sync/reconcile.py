@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from integrations.base import Connector
 from rules.engine import compile_rules
@@ -96,6 +97,17 @@ def read_whole(gatherer: Gatherer, job: Job, pair: str) -> None:
                 conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
                 if conv is not None:
                     seen[record.id] = gatherer.seen(conv, record)
+                    record.fields = _identity_fields(conv, record.fields)
+        gatherer.result.whole.add(system)
+
+
+def _identity_fields(conv: ObjectConverter, native: dict[str, Any]) -> dict[str, Any]:
+    """The native fields still needed once a record is converted: identity and variant tests.
+
+    Dropping the rest halves what a whole read holds in memory.
+    """
+    keep = (*conv.identity.values(), *conv.when, *conv.read_only_when)
+    return {name: native[name] for name in keep if name in native}
 
 
 def reconcile(
