@@ -25,7 +25,7 @@ from sync.mapping import Side
 from sync.plan import PlanFormatError
 from sync.store import StateStore
 from sync.store_types import StoreBoundElsewhere
-from sync.syncjob import PAIRS
+from sync.job import PAIRS
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 runs_app = typer.Typer(name="runs", help="History of crmops runs.", no_args_is_help=True)

@@ -27,7 +27,7 @@ from sync.store_links import Move
 from sync.store_reviews import NewReview
 from sync.store_types import Link as StoreLink
 from sync.store_types import LinkConflict
-from sync.syncjob import Job
+from sync.job import Job
 
 BATCH_SIZES = {"salesforce": 200, "hubspot": 100}
 # Salesforce id prefixes of the objects a person can be (ids are unique across objects).

@@ -77,11 +77,13 @@ class Gatherer:
         connectors: Mapping[Side, Connector],
         store: StateStore,
         pair: str,
+        sweeps: dict[Any, dict[str, Deletion]] | None = None,
     ) -> None:
         self.compiled = compiled
         self.connectors = connectors
         self.store = store
         self.result = PairRead(pair)
+        self.sweeps = sweeps if sweeps is not None else {}
         self.skip = reference_fields(compiled, pair)
 
     def seen(self, conv: ObjectConverter, record: Record) -> Seen:
@@ -102,24 +104,31 @@ class Gatherer:
             ids.append(record.id)
         return ids
 
-    def read_changed(self, full: bool = False) -> None:
-        """Records changed since each variant's cursor (all of them when `full`)."""
+    def take(self, changed: Changes) -> None:
+        """This pair's records of a shared read, and the cursor each variant reached."""
         for system in SIDES:
             self.result.whole.add(system)
             for conv in variants(self.compiled, self.result.pair, system):
-                cursor = None if full else self.store.cursor(system, conv.variant)
+                cursor = changed.since[(system, conv.variant)]
                 self.result.since[(system, conv.variant)] = cursor
                 if cursor is not None:
                     self.result.whole.discard(system)
-                connector = self.connectors[system]
                 latest = cursor
-                records = connector.changed_since(conv.api_object, cursor, native_fields(conv))
-                for record in records:
+                for record in self.keep_records(system, changed, conv):
                     mark = Cursor(record.modified, record.id)
                     latest = mark if latest is None or mark > latest else latest
-                    self.keep(system, [record], conv)
                 if latest is not None and latest != cursor:
                     self.result.cursors[(system, conv.variant)] = latest
+
+    def keep_records(self, system: Side, changed: Changes, conv: ObjectConverter) -> list[Record]:
+        """Records of the variant's API object that belong to the variant, kept."""
+        mine = [
+            r
+            for r in changed.records.get((system, conv.api_object), [])
+            if not conv.when or conv.selects(r.fields)
+        ]
+        self.keep(system, mine, conv)
+        return mine
 
     def fetch(self, system: Side, variant: str, ids: Sequence[str]) -> list[Record]:
         """Read records of one variant by id (partners, conversion targets); adds them."""
@@ -134,6 +143,49 @@ class Gatherer:
     def deletions(
         self, system: Side, variant: str, since: datetime | None = None
     ) -> dict[str, Deletion]:
-        """The delete sweep of one variant's object (since a time), by record id."""
+        """The delete sweep of one variant's object (since a time), by id; once per run."""
         conv = self.compiled.converter(system, variant)
-        return {d.id: d for d in self.connectors[system].deletions(conv.api_object, since)}
+        key = (system, conv.api_object, since)
+        if key not in self.sweeps:
+            swept = self.connectors[system].deletions(conv.api_object, since)
+            self.sweeps[key] = {d.id: d for d in swept}
+        return self.sweeps[key]
+
+
+@dataclass
+class Changes:
+    """One run's changed-records read, shared by the pairs: records per (system, API object)."""
+
+    records: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
+    since: dict[tuple[Side, str], Cursor | None] = field(default_factory=dict)  # per variant
+    sweeps: dict[Any, dict[str, Deletion]] = field(default_factory=dict)
+
+
+def read_changes(
+    compiled: CompiledMapping,
+    connectors: Mapping[Side, Connector],
+    store: StateStore,
+    pairs: Sequence[str],
+    full: bool,
+) -> Changes:
+    """Read each API object once, from the earliest cursor of the variants on it.
+
+    Person Accounts and business Accounts share `Account`: one read serves both, and
+    each variant still keeps (and later advances) its own cursor.
+    """
+    changed = Changes()
+    wanted: dict[tuple[Side, str], tuple[list[Cursor | None], list[str]]] = {}
+    for pair in pairs:
+        for system in SIDES:
+            for conv in variants(compiled, pair, system):
+                cursor = None if full else store.cursor(system, conv.variant)
+                changed.since[(system, conv.variant)] = cursor
+                cursors, fields = wanted.setdefault((system, conv.api_object), ([], []))
+                cursors.append(cursor)
+                fields.extend(native_fields(conv))
+    for (system, api_object), (cursors, fields) in wanted.items():
+        start = None if None in cursors else min(c for c in cursors if c is not None)
+        names = list(dict.fromkeys(fields))
+        read = connectors[system].changed_since(api_object, start, names)
+        changed.records[(system, api_object)] = list(read)
+    return changed

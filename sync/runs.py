@@ -21,7 +21,8 @@ from sync.apply_writes import Tally
 from sync.mapping import Side
 from sync.plan import Plan
 from sync.store import StateStore
-from sync.syncjob import PAIRS, Job, finish_sync, open_job, plan_sync
+from sync.job import PAIRS, Job, open_job
+from sync.syncjob import finish_sync, plan_sync
 
 OK, REJECTED, UNAVAILABLE = 0, 1, 3
 Progress = Callable[[str], None]
@@ -113,7 +114,13 @@ def sync_run(
         CrmError: a CRM unreachable or out of budget (exit 3).
     """
     job = open_job(
-        store, connectors, now, mapping_file=mapping_file, rules_file=rules_file, pairs=pairs
+        store,
+        connectors,
+        now,
+        mapping_file=mapping_file,
+        rules_file=rules_file,
+        pairs=pairs,
+        lazy=True,
     )
     outcome = plan_sync(job, pairs, full=full)
     report = RunReport(outcome.plan, counts=outcome.counts)

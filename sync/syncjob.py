@@ -1,12 +1,12 @@
 """The incremental sync job: read changes since the cursors, match, diff, and build a plan.
 
-Public API: `Job` (store, connectors, compiled mapping, `now`), `open_job(...)` (binds
-the store to the connected org and portal and compiles the mapping with run-time
-tables), `plan_sync(job, pairs) -> SyncOutcome` (read-only: CRMs and store are only
+Public API: `plan_sync(job, pairs) -> SyncOutcome` (read-only: CRMs and store are only
 read), `finish_sync(job, outcome)` (stores agreed bases and advances the cursors, after
-the plan was applied). `sync.apply.apply_plan` executes the plan in between.
+the plan was applied). `sync.job.open_job` builds the job; `sync.apply.apply_plan`
+executes the plan in between.
 
-Per pair and system the read is `changed_since(cursor)` (with the connector's overlap);
+Per API object and system the read is `changed_since(cursor)` (with the connector's
+overlap), once for every pair on that object;
 partners of linked records are read by id; a linked record no read returns is looked
 for in the delete sweep (merged, deleted) and otherwise counts as erased. In an
 incremental run, unlinked persons are looked up on the other side by email before
@@ -15,37 +15,33 @@ anything is offered for creation.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
-from integrations.base import Connector, Cursor
+from integrations.base import Cursor
 from sync.candidates import Merge
-from sync.compiled import CompileContext, CompiledMapping, compile_mapping, stage_values_from_rules
-from sync.gather import Gatherer, native_fields, variants
-from sync.mapping import SIDES, Side, load_mapping
-from sync.mapping import Mapping as Mapping_
+from sync.gather import Gatherer, native_fields, read_changes, variants
+from sync.job import PAIRS, Job, complete_job, open_job
+from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished
-from sync.store import StateStore
 from sync.store_types import BaseValue, Link
 
-PAIRS: tuple[str, ...] = ("company", "person", "deal")  # companies first: others point at them
+__all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from here
+    "PAIRS",
+    "Job",
+    "SyncOutcome",
+    "finish_sync",
+    "missing",
+    "open_job",
+    "partners",
+    "plan_sync",
+]
+
 SWEEP_OVERLAP = timedelta(minutes=5)  # deletes are swept from a little before the cursor
 LOOKUP_CAP = 10  # per-value searches on HubSpot for unlinked records per run (then: review)
-
-
-@dataclass
-class Job:
-    """Everything one run works with."""
-
-    store: StateStore
-    connectors: Mapping[Side, Connector]
-    compiled: CompiledMapping
-    now: datetime
 
 
 @dataclass
@@ -56,58 +52,6 @@ class SyncOutcome:
     cursors: dict[tuple[Side, str], Cursor] = field(default_factory=dict)
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # Salesforce id -> bases
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-
-def open_job(
-    store: StateStore,
-    connectors: Mapping[Side, Connector],
-    now: datetime,
-    *,
-    mapping_file: Path | None = None,
-    rules_file: Path | None = None,
-    pairs: Sequence[str] = PAIRS,
-) -> Job:
-    """Bind the store to the connected org and portal, and compile the mapping.
-
-    Raises:
-        StoreBoundElsewhere: the store belongs to another org or portal.
-        ConfigFileError: the mapping or rules file is invalid.
-    """
-    store.bind(connectors["salesforce"].identity(), connectors["hubspot"].identity())
-    hubspot: Any = connectors["hubspot"]
-    mapping, stages = _config(_stamp(mapping_file), _stamp(rules_file))
-    context = CompileContext(
-        stage_values=stages,
-        deal_stage_ids=hubspot.deal_stage_ids() if "deal" in pairs else {},
-        owners=_owners(connectors),
-    )
-    return Job(store, connectors, compile_mapping(mapping, context), now)
-
-
-def _stamp(path: Path | None) -> tuple[Path | None, int]:
-    """A file and its modification time: the cache key of its loaded form."""
-    return path, (path.stat().st_mtime_ns if path is not None and path.exists() else 0)
-
-
-@functools.lru_cache(maxsize=4)
-def _config(
-    mapping_file: tuple[Path | None, int], rules_file: tuple[Path | None, int]
-) -> tuple[Mapping_, dict[str, Any]]:
-    """The mapping and the rules' stage table, loaded once per file version (YAML is slow)."""
-    from rules.loader import load_rules
-
-    stages = stage_values_from_rules(load_rules(rules_file[0]))
-    return load_mapping(mapping_file[0]), stages
-
-
-def _owners(connectors: Mapping[Side, Connector]) -> dict[str, dict[str, str]]:
-    """Native owner id -> email on each side (owners are matched by email)."""
-    users = connectors["salesforce"].read_all("User", ["Email"])
-    hubspot: Any = connectors["hubspot"]
-    return {
-        "salesforce": {u.id: u.fields.get("Email") or "" for u in users},
-        "hubspot": {str(o["id"]): o.get("email") or "" for o in hubspot.owners()},
-    }
 
 
 def plan_sync(
@@ -122,9 +66,13 @@ def plan_sync(
         ttl: how long the plan may be applied after `job.now`.
     """
     outcome = SyncOutcome(new_plan(job.now, ttl))
-    for pair in [p for p in PAIRS if p in pairs]:
-        gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
-        gatherer.read_changed(full)
+    chosen = [p for p in PAIRS if p in pairs]
+    changed = read_changes(job.compiled, job.connectors, job.store, chosen, full)
+    if any(changed.records.values()) or full:
+        complete_job(job)
+    for pair in chosen:
+        gatherer = Gatherer(job.compiled, job.connectors, job.store, pair, changed.sweeps)
+        gatherer.take(changed)
         partners(job, gatherer)
         merges, vanished = missing(job, gatherer)
         if not full:

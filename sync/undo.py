@@ -22,7 +22,7 @@ from sync.apply_writes import CREATED, write_rows
 from sync.diff import OTHER
 from sync.gather import Seen, native_fields
 from sync.store_types import BaseValue, JournalEntry, PlannedWrite
-from sync.syncjob import Job
+from sync.job import Job
 
 TASK_CLOSED = {
     "salesforce": ("Task", {"Status": "Completed"}),

@@ -17,7 +17,7 @@ from sandbox.runtime import Sandbox
 from sync.apply import ApplyOptions
 from sync.gather import native_fields
 from sync.runs import sync_run
-from sync.syncjob import open_job
+from sync.job import open_job
 from tests.e2e.support import Harness, admin, connectors
 
 FAULTS = {
