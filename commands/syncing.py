@@ -21,11 +21,11 @@ from config.yamlfile import ConfigFileError
 from integrations.base import Connector
 from integrations.errors import BudgetExhausted, CrmError, RetryableError
 from integrations.factory import connect
+from sync.job import PAIRS
 from sync.mapping import Side
 from sync.plan import PlanFormatError
 from sync.store import StateStore
 from sync.store_types import StoreBoundElsewhere
-from sync.job import PAIRS
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 runs_app = typer.Typer(name="runs", help="History of crmops runs.", no_args_is_help=True)

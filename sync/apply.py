@@ -21,13 +21,13 @@ from sync.apply_writes import BatchWriter, Row, Tally
 from sync.compiled import ObjectConverter
 from sync.convert import to_json_value
 from sync.gather import variants
+from sync.job import Job
 from sync.plan import Create, Link, Plan
 from sync.planner import GONE_KIND
 from sync.store_links import Move
 from sync.store_reviews import NewReview
 from sync.store_types import Link as StoreLink
 from sync.store_types import LinkConflict
-from sync.job import Job
 
 BATCH_SIZES = {"salesforce": 200, "hubspot": 100}
 # Salesforce id prefixes of the objects a person can be (ids are unique across objects).

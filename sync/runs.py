@@ -18,10 +18,10 @@ from integrations.base import Connector
 from integrations.errors import CrmError
 from sync.apply import ApplyOptions, apply_plan
 from sync.apply_writes import Tally
+from sync.job import PAIRS, Job, open_job
 from sync.mapping import Side
 from sync.plan import Plan
 from sync.store import StateStore
-from sync.job import PAIRS, Job, open_job
 from sync.syncjob import finish_sync, plan_sync
 
 OK, REJECTED, UNAVAILABLE = 0, 1, 3

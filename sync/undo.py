@@ -21,8 +21,8 @@ from integrations.base import WriteRow
 from sync.apply_writes import CREATED, write_rows
 from sync.diff import OTHER
 from sync.gather import Seen, native_fields
-from sync.store_types import BaseValue, JournalEntry, PlannedWrite
 from sync.job import Job
+from sync.store_types import BaseValue, JournalEntry, PlannedWrite
 
 TASK_CLOSED = {
     "salesforce": ("Task", {"Status": "Completed"}),

@@ -16,8 +16,8 @@ from integrations.errors import CrmError
 from sandbox.runtime import Sandbox
 from sync.apply import ApplyOptions
 from sync.gather import native_fields
-from sync.runs import sync_run
 from sync.job import open_job
+from sync.runs import sync_run
 from tests.e2e.support import Harness, admin, connectors
 
 FAULTS = {
