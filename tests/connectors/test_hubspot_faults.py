@@ -191,3 +191,20 @@ def test_an_update_stopped_part_way_keeps_its_answers_in_input_order(sb: Any) ->
     assert partial[0] is not None and partial[0].error_code == "INVALID_ID"
     assert [r.id for r in partial[1:101] if r is not None and r.ok] == [r.id for r in made[:100]]
     assert partial[101:] == [None] * 150
+
+
+def test_a_429_waits_what_retry_after_asks_then_completes(sb: Any) -> None:
+    """HubSpot's 429 carries Retry-After: 1; the policy waits that (plus a little jitter)."""
+    from integrations.retry import RETRY_AFTER_JITTER
+
+    sleeps = Sleeps()
+
+    def wait(seconds: float) -> None:
+        sleeps(seconds)
+        faults(sb, rate_limit_fraction=0.0)
+
+    hs = connector(sb, sleep=wait)
+    faults(sb, rate_limit_fraction=1.0)
+    (made,) = hs.create("contacts", [WriteRow({"email": "patient@example.com"})])
+    assert made.ok and calls(sb, "objects.batch.create") == 2
+    assert len(sleeps.waits) == 1 and 1.0 <= sleeps.waits[0] <= 1.0 + RETRY_AFTER_JITTER

@@ -208,3 +208,20 @@ def test_batches_are_written_several_at_a_time_up_to_the_concurrency(sb: Any) ->
     results = hs.create("contacts", rows(1_000, "c"))
     assert all(r.ok for r in results) and calls(sb, "objects.batch.create") == 10
     assert 2 <= state["most"] <= 3
+
+
+def test_answers_are_read_raw_so_a_changed_status_code_loses_nothing(sb: Any) -> None:
+    """The SDK's model for a create expects 201 and gives None on a 200; the raw answer does not."""
+    import dataclasses
+
+    hs = connector(sb)
+    passed = sb.hubspot.dispatch
+
+    def two_hundred(request: Any) -> Any:
+        answer = passed(request)
+        return dataclasses.replace(answer, status=200) if answer.status == 201 else answer
+
+    sb.hubspot.dispatch = two_hundred
+    results = hs.create("contacts", rows(3, "raw"))
+    assert all(r.ok and r.created and r.id for r in results)
+    assert live(sb, "contacts", "email", "raw2@example.com") == 1
