@@ -71,10 +71,13 @@ def _reparent(org: Org, parent: str, old_id: str, new_id: str) -> None:
 
 def convert_lead(org: Org, lead_id: str, with_opportunity: bool = True) -> dict[str, Any]:
     """Convert a lead: Account, Contact (and Opportunity) created, the lead made read-only."""
-    with org.store.lock:
+    with org.store.transaction():
         _, lead = existing(org.store, lead_id, "Lead")
         if lead.get("IsConverted"):
             raise RecordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+        # Marked first: the new contact must not count as a duplicate of its own lead.
+        lead["IsConverted"] = True
+        org.store.put("Lead", lead)
         owner = lead.get("OwnerId") if str(lead.get("OwnerId", "")).startswith("005") else None
         account_id = org.create(
             "Account",

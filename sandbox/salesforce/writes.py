@@ -162,23 +162,28 @@ class Validator:
                 )
 
     def duplicates(self, obj: ObjectMeta, merged: dict[str, Any]) -> None:
-        """The standard duplicate rules: same email and name. "allow" creates anyway."""
+        """The standard duplicate rules: same email and name. "allow" creates anyway.
+
+        A new org's lead and contact rules match across both objects (leads against
+        contacts and the reverse); converted leads are no longer matched.
+        """
         if obj.name not in DUPLICATE_RULE_OBJECTS or self.writer.duplicate_action != "block":
             return
         email = merged.get("Email")
         if not email:
             return
-        for other in self.writer.store.find(obj.name, "Email", email):
-            same_name = all(
-                str(other.get(k) or "").lower() == str(merged.get(k) or "").lower()
-                for k in ("FirstName", "LastName")
-            )
-            if other["Id"] != merged.get("Id") and same_name:
-                raise RecordError(
-                    "DUPLICATES_DETECTED",
-                    "You're creating a duplicate record. We recommend you use an existing "
-                    "record instead.",
+        for kind in DUPLICATE_RULE_OBJECTS:
+            for other in self.writer.store.find(kind, "Email", email):
+                same_name = all(
+                    str(other.get(k) or "").lower() == str(merged.get(k) or "").lower()
+                    for k in ("FirstName", "LastName")
                 )
+                if other["Id"] != merged.get("Id") and same_name and not other.get("IsConverted"):
+                    raise RecordError(
+                        "DUPLICATES_DETECTED",
+                        "You're creating a duplicate record. We recommend you use an existing "
+                        "record instead.",
+                    )
 
 
 def existing(store: Any, record_id: str, obj_name: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -125,6 +125,28 @@ def test_duplicate_rules_block_when_switched(sandbox: Any, obj: str) -> None:
     assert getattr(sf, obj).create({**person, "FirstName": "Bo"})["success"]
 
 
+def test_duplicate_rules_match_leads_and_contacts_across(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    admin(sandbox, "duplicate_rules", {"action": "block"})
+    person = {"FirstName": "Cy", "LastName": "Ng", "Email": "cy@example.com"}
+    sf.Contact.create(person)
+    error = _refusal(sf.Lead.create, {**person, "Company": "A"})
+    assert error["errorCode"] == "DUPLICATES_DETECTED"
+    other = {"FirstName": "Di", "LastName": "Ray", "Email": "di@example.com"}
+    sf.Lead.create({**other, "Company": "A"})
+    assert _refusal(sf.Contact.create, other)["errorCode"] == "DUPLICATES_DETECTED"
+
+
+def test_converting_a_lead_is_not_blocked_by_its_own_duplicate(sandbox: Any) -> None:
+    sf = salesforce_client(sandbox)
+    admin(sandbox, "duplicate_rules", {"action": "block"})
+    person = {"FirstName": "Ed", "LastName": "Oh", "Email": "ed@example.com", "Company": "E"}
+    lead_id = sf.Lead.create(person)["id"]
+    made = admin(sandbox, "convert_lead", {"lead_id": lead_id})
+    assert sf.Contact.get(made["contactId"])["Email"] == "ed@example.com"
+    assert sf.Lead.get(lead_id)["IsConverted"] is True
+
+
 def test_merge_leaves_loser_deleted_with_master_record_id(sandbox: Any) -> None:
     sf = salesforce_client(sandbox)
     master = sf.Contact.create({"LastName": "Keep"})["id"]
