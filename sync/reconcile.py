@@ -54,14 +54,13 @@ class PairSlice:
     updates: tuple[int, int] = (0, 0)
     creates: tuple[int, int] = (0, 0)
     review: tuple[int, int] = (0, 0)
-    moves: tuple[int, int] = (0, 0)
     matched: int = 0
     in_sync: int = 0
 
 
 @dataclass
 class Reconciled:
-    """A reconcile's plan (and what apply did with it), per-pair slices and SLA counts."""
+    """A reconcile's plan and agreed bases, each pair's slice of it, and what apply did."""
 
     outcome: SyncOutcome
     slices: dict[str, PairSlice] = field(default_factory=dict)
@@ -110,6 +109,28 @@ def _identity_fields(conv: ObjectConverter, native: dict[str, Any]) -> dict[str,
     return {name: native[name] for name in keep if name in native}
 
 
+def _reconcile_pair(
+    job: Job, pair: str, done: Reconciled, sla: Mapping[Side, SlaCounter] | None
+) -> None:
+    """Read one pair whole, match and diff it into the shared plan, note its slice."""
+    plan = done.outcome.plan
+    starts = {name: len(getattr(plan, name)) for name in ("updates", "creates", "review")}
+    gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
+    read_whole(gatherer, job, pair)
+    partners(job, gatherer)
+    merges, vanished = missing(job, gatherer)
+    planner = PairPlanner(job.compiled, job.store, gatherer.result, plan)
+    planned = planner.run(merges, vanished, True)
+    if pair == "person" and sla:
+        _feed_sla(gatherer.result, sla)
+    done.outcome.agreed.update(planned.agreed)
+    done.slices[pair] = PairSlice(
+        **{name: _span(plan, name, start) for name, start in starts.items()},
+        matched=planned.matched,
+        in_sync=planned.in_sync,
+    )
+
+
 def reconcile(
     job: Job,
     run_id: int | None,
@@ -131,26 +152,11 @@ def reconcile(
         CrmError: a CRM stopped the run; repairs already written stay journaled.
     """
     done = Reconciled(SyncOutcome(new_plan(job.now, PLAN_TTL, kind="reconcile")))
-    plan = done.outcome.plan
     for pair in PAIRS:
         if progress:
             progress(f"reading every {pair} record on both sides")
-        starts = {n: len(getattr(plan, n)) for n in ("updates", "creates", "review", "moves")}
-        gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
-        read_whole(gatherer, job, pair)
-        partners(job, gatherer)
-        merges, vanished = missing(job, gatherer)
-        planned = PairPlanner(job.compiled, job.store, gatherer.result, plan).run(
-            merges, vanished, True
-        )
-        if pair == "person" and sla:
-            _feed_sla(gatherer.result, sla)
-        done.outcome.agreed.update(planned.agreed)
-        done.slices[pair] = PairSlice(
-            **{n: _span(plan, n, s) for n, s in starts.items()},
-            matched=planned.matched,
-            in_sync=planned.in_sync,
-        )
+        _reconcile_pair(job, pair, done, sla)
+    plan = done.outcome.plan
     if apply:
         if run_id is None:
             raise ValueError("a reconcile that repairs needs a run id for its journal")
@@ -183,10 +189,11 @@ def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> Non
         report.tally(pair_of.get((create.system, create.object), create.object)).created[
             create.system
         ] += 1
+    updated = {(u.system, u.record_id) for u in plan.updates}
     for r in rejections:
         counts = report.tally(pair_of.get((r.system, r.object), r.object))
         counts.rejected += 1
-        if (r.system, r.record_id) not in {(u.system, u.record_id) for u in plan.updates}:
+        if (r.system, r.record_id) not in updated:  # a refused create
             counts.created[r.system] = max(0, counts.created[r.system] - 1)
     report.rejections.extend(rejections)
     _count_departures(report, plan)
