@@ -174,7 +174,7 @@ def test_opportunities_move_forward_in_each_crms_stage_values(
     opportunity = next(
         o.id for o in sf.read_all("Opportunity", ["StageName"]) if o.fields["StageName"] in early
     )
-    stages = hs.deal_stage_ids()
+    stages = connect_sandbox(running)[1].deal_stage_ids()
     deal = next(
         d.id
         for d in hs.read_all("deals", ["dealstage"])
