@@ -172,33 +172,52 @@ def undo_run(job: Job, run_id: int, dry_run: bool, undo_run_id: int | None = Non
 
 
 def _write(job: Job, restores: list[Restore], report: UndoReport, run_id: int | None) -> None:
+    """Write the restores per system and variant, journaled under the undo run."""
     groups: dict[tuple[str, str], dict[str, list[Restore]]] = {}
     for r in restores:
         groups.setdefault((r.system, r.object), {}).setdefault(r.record_id, []).append(r)
     for (system, variant), records in groups.items():
         conv = job.compiled.converter(system, variant)  # type: ignore[arg-type]
-        ids, rows = [], []
-        for record_id, items in records.items():
-            native, _ = conv.to_native({r.field: conv_value(job, conv.pair, r) for r in items})
-            ids.append(record_id)
-            rows.append(WriteRow(native, id=record_id))
-        if run_id is not None:
-            job.store.journal_planned(
-                run_id,
-                [
-                    PlannedWrite(system, variant, r.record_id, r.field, None, r.value, r.stable_id)
-                    for items in records.values()
-                    for r in items
-                ],
+        rows = [
+            WriteRow(
+                conv.to_native({r.field: conv_value(job, conv.pair, r) for r in items})[0], id=rid
             )
-        results, stopped = write_rows(job.connectors[system], conv.api_object, rows, False)  # type: ignore[index]
-        for record_id, result in zip(ids, results, strict=True):
-            if result is None or not result.ok:
-                why = result.message if result else "no answer"
-                report.failed.append({"system": system, "record_id": record_id, "why": why})
+            for rid, items in records.items()
+        ]
+        journal = _journal(job, run_id, list(records.values()))
+        connector = job.connectors[system]  # type: ignore[index]
+        results, stopped = write_rows(connector, conv.api_object, rows, False)
+        done: list[Restore] = []
+        for (rid, items), ids, result in zip(records.items(), journal, results, strict=True):
+            if result is not None and result.ok:
+                done += items
+                job.store.journal_mark(ids, "written")
+                continue
+            why = result.message if result else "no answer"
+            report.failed.append({"system": system, "record_id": rid, "why": why})
+            job.store.journal_mark(ids, "failed", error=why)
+        job.store.set_bases([BaseValue(r.stable_id, r.field, r.value) for r in done if r.stable_id])
         if stopped is not None:
             raise stopped
-    job.store.set_bases([BaseValue(r.stable_id, r.field, r.value) for r in restores if r.stable_id])
+
+
+def _journal(job: Job, run_id: int | None, records: list[list[Restore]]) -> list[list[int]]:
+    """Journal the restores (before: the value now, after: the value restored), per record."""
+    if run_id is None:
+        return [[] for _ in records]
+    entries = [
+        PlannedWrite(
+            r.system, r.object, r.record_id, r.field, _plain(r.current), r.value, r.stable_id
+        )
+        for items in records
+        for r in items
+    ]
+    ids = iter(job.store.journal_planned(run_id, entries))
+    return [[next(ids) for _ in items] for items in records]
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def conv_value(job: Job, pair: str, r: Restore) -> Any:

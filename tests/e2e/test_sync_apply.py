@@ -114,6 +114,10 @@ def test_undo_restores_both_sides_and_skips_a_field_changed_since(shared: Harnes
     assert done.exit_code == 0, done.output
     skipped = [(s["system"], s["field"]) for s in json.loads(done.output)["skipped"]]
     assert skipped == [("hubspot", "phone")]
+    undo_run = shared.store.runs(1)[0]
+    assert undo_run.kind == "undo"
+    assert {e.state for e in shared.store.journal_for_run(undo_run.id)} == {"written"}
+    assert {e.state for e in shared.store.journal_for_run(run.run_id or 0)} >= {"undone"}
     assert lead(shared, "Title", "Status") == {k: before[k] for k in ("Title", "Status")}
     assert contact(shared, "jobtitle", "phone", "lifecyclestage", "hs_lead_status") == {
         "jobtitle": before["Title"],

@@ -15,7 +15,7 @@ from sandbox.options import SandboxOptions
 from sandbox.runtime import Sandbox
 from sync.runs import RunReport
 from sync.store_types import StoreBoundElsewhere
-from tests.e2e.support import Harness, env
+from tests.e2e.support import Harness, admin, env
 
 runner = CliRunner()
 
@@ -84,4 +84,14 @@ def test_a_store_bound_to_another_org_refuses_to_run(make_sandbox: Any, tmp_path
     result = runner.invoke(app, ["sync", "--dry-run"], env=env(sb, h.state_url))
     assert result.exit_code == exit_codes.BAD_INPUT
     assert "00D000000000OTHER" in result.output
+    h.close()
+
+
+def test_a_crm_out_of_budget_exits_3(make_sandbox: Any, tmp_path: Path) -> None:
+    sb = make_sandbox(size=5, rate_limits=False, search_lag_seconds=0)
+    h = Harness(sb, tmp_path)
+    admin(sb, "salesforce", "limits", {"daily_limit": 100, "used": 100})
+    result = runner.invoke(app, ["sync"], env=env(sb, h.state_url))
+    assert result.exit_code == exit_codes.CRM_UNAVAILABLE, result.output
+    assert h.store.links_of("salesforce", "Lead") == []
     h.close()
