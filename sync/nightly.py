@@ -27,6 +27,7 @@ from integrations.base import Connector
 from rules.engine import compile_rules
 from rules.loader import load_rules
 from sync.apply import apply_plan
+from sync.job import Job, open_job
 from sync.lease import Lease, default_holder, lease_name
 from sync.mapping import Side, load_mapping
 from sync.reconcile import add_writes, fill_report, reconcile, run_reported
@@ -34,7 +35,7 @@ from sync.report import Rejection, Report, RulesTally, exit_code_for
 from sync.rulesjob import RulesContext, RulesRunResult, run_rules
 from sync.sla import SlaCounter, add_sla
 from sync.store import StateStore
-from sync.syncjob import Job, finish_sync, open_job, plan_sync
+from sync.syncjob import finish_sync, plan_sync
 
 JOB = "nightly"
 SYSTEMS: tuple[Side, ...] = ("salesforce", "hubspot")

@@ -31,6 +31,7 @@ from sync.apply import apply_plan
 from sync.apply_writes import Tally
 from sync.compiled import ObjectConverter
 from sync.gather import Gatherer, PairRead, native_fields, variants
+from sync.job import PAIRS, Job, open_job
 from sync.mapping import SIDES, Side
 from sync.plan import Plan, new_plan
 from sync.planner import GONE_KIND, PairPlanner
@@ -38,7 +39,7 @@ from sync.report import ApiTally, Rejection, Report, close_run, exit_code_for
 from sync.rules_systems import read_owners
 from sync.sla import SlaCounter, add_sla
 from sync.store import StateStore
-from sync.syncjob import PAIRS, Job, SyncOutcome, finish_sync, missing, open_job, partners
+from sync.syncjob import SyncOutcome, finish_sync, missing, partners
 
 Progress = Callable[[str], None]
 OTHER: dict[str, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
@@ -142,7 +143,7 @@ def reconcile(
     """Compare every pair read whole; with `apply`, repair the drift through the sync's apply.
 
     Args:
-        job: from `sync.syncjob.open_job`.
+        job: from `sync.job.open_job`.
         run_id: the run that journals the repairs (required with `apply`).
         apply: write the repairs; otherwise nothing is written anywhere.
         sla: SLA counters per system, fed with the persons read.
