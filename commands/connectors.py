@@ -73,7 +73,18 @@ def doctor(crm: CrmOption = None, as_json: JsonOption = False) -> None:
     settings, problem = load_settings()
     report = diagnose(settings, problem, systems=_systems(crm))
     print_report(report, as_json)
+    if not as_json:
+        typer.echo(api_calls_line(report.calls))
     raise typer.Exit(report.exit_code)
+
+
+def api_calls_line(calls: dict[str, dict[str, int]]) -> str:
+    """`API calls: salesforce 3 (GET /query 2, ...), hubspot 0` for the end of a command."""
+    parts = []
+    for system, endpoints in calls.items():
+        detail = ", ".join(f"{e} {n}" for e, n in sorted(endpoints.items()))
+        parts.append(f"{system} {sum(endpoints.values())}" + (f" ({detail})" if detail else ""))
+    return "API calls: " + ("; ".join(parts) or "none")
 
 
 def _init_failure(problem: Exception) -> typer.Exit:
@@ -95,18 +106,22 @@ def init(
     if settings is None:
         typer.echo(f"crmops init: {problem}", err=True)
         raise typer.Exit(exit_codes.BAD_INPUT)
+    calls: dict[str, dict[str, int]] = {}
     try:
-        done = provision_all(settings, _systems(crm) or [], dry_run)
+        done = provision_all(settings, _systems(crm) or [], dry_run, calls=calls)
     except (SettingsError, CrmError) as failure:
+        typer.echo(api_calls_line(calls), err=True)
         raise _init_failure(failure) from None
     if as_json:
-        typer.echo(json.dumps({"dry_run": dry_run, "changes": done}, indent=2))
+        body = {"dry_run": dry_run, "changes": done, "api_calls": calls}
+        typer.echo(json.dumps(body, indent=2))
         return
     for system, lines in done.items():
         if not lines:
             typer.echo(f"{system}: nothing to do, every crmops field exists")
         for line in lines:
             typer.echo(f"{system}: {line}")
+    typer.echo(api_calls_line(calls))
 
 
 def register(app: typer.Typer) -> None:

@@ -71,11 +71,28 @@ def diagnose_system(
     connect: Connect,
     writes: Mapping[str, Iterable[str]],
     picklists: Mapping[str, set[str]],
+    calls: dict[str, dict[str, int]] | None = None,
 ) -> list[Finding]:
-    """Every check for one CRM: config, identity, scopes, fields, permissions, picklists, budget."""
+    """Every check for one CRM: config, identity, scopes, fields, permissions, picklists, budget.
+
+    `calls`, when given, receives the API calls the checks made, per endpoint.
+    """
     built = _connector(settings, system, connect)
     if isinstance(built, Finding):
         return [built]
+    try:
+        return _checks(system, built, writes, picklists)
+    finally:
+        if calls is not None:
+            calls[system] = dict(built.usage().calls)
+
+
+def _checks(
+    system: System,
+    built: Connector,
+    writes: Mapping[str, Iterable[str]],
+    picklists: Mapping[str, set[str]],
+) -> list[Finding]:
     specs = SPECS[system]
     objects = {s.object for s in specs} | set(writes) | {t.partition(".")[0] for t in picklists}
     findings: list[Finding] = []
@@ -142,6 +159,7 @@ def diagnose(
             settings, system, connect or _quick_connect,
             (writes or DEFAULT_WRITES).get(system, {}),
             (picklists or DEFAULT_PICKLISTS).get(system, {}),
+            report.calls,
         ))  # fmt: skip
     return report
 
@@ -151,8 +169,11 @@ def provision_all(
     systems: Sequence[System],
     dry_run: bool,
     connect: Connect | None = None,
+    calls: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, list[str]]:
     """`crmops init`: create the missing crmops fields in each CRM; what was (would be) done.
+
+    `calls`, when given, receives each CRM's API calls per endpoint (also on failure).
 
     Raises:
         SettingsError: a chosen CRM is not configured.
@@ -161,5 +182,9 @@ def provision_all(
     done: dict[str, list[str]] = {}
     for system in systems:
         connector = (connect or factory.connect)(settings, system)
-        done[system] = connector.provision(SPECS[system], dry_run)
+        try:
+            done[system] = connector.provision(SPECS[system], dry_run)
+        finally:
+            if calls is not None:
+                calls[system] = dict(connector.usage().calls)
     return done

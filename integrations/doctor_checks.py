@@ -47,6 +47,8 @@ class Report:
     """Everything doctor found, in check order."""
 
     findings: list[Finding] = field(default_factory=list)
+    # System -> endpoint -> calls doctor made (shown at the end, kept in --json).
+    calls: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, *findings: Finding) -> None:
         """Append findings."""
@@ -59,7 +61,11 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for `--json`."""
-        return {"exit_code": self.exit_code, "findings": [asdict(f) for f in self.findings]}
+        return {
+            "exit_code": self.exit_code,
+            "findings": [asdict(f) for f in self.findings],
+            "api_calls": self.calls,
+        }
 
 
 def ok(system: str, check: str, message: str) -> Finding:

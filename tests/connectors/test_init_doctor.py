@@ -250,3 +250,27 @@ def test_doctor_probes_read_scopes_when_the_token_lists_none(sb: Any) -> None:
     assert code == 2
     (scopes,) = [f for f in findings if f["check"] == "scopes"]
     assert scopes["message"] == "the private app lacks scopes crmops needs: crm.objects.deals.read"
+
+
+def _total(counter: Any) -> int:
+    return sum(counter.snapshot().values())
+
+
+def test_init_and_doctor_end_with_the_api_calls_they_made(sb: Any) -> None:
+    first = run("init", "--json")
+    calls = json.loads(first.stdout)["api_calls"]
+    assert sum(calls["salesforce"].values()) == _total(sb.salesforce.counter) > 0
+    assert sum(calls["hubspot"].values()) == _total(sb.hubspot.counter) > 0
+    sb.salesforce.counter.reset()
+    sb.hubspot.counter.reset()
+    again = run("init")
+    last = again.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"API calls: salesforce {_total(sb.salesforce.counter)} (")
+    assert f"; hubspot {_total(sb.hubspot.counter)} (" in last
+    sb.hubspot.counter.reset()
+    report = json.loads(run("doctor", "--json", "--crm", "hubspot").stdout)
+    endpoints = report["api_calls"]["hubspot"]
+    # Every call is counted; the token-info probe is the one the sandbox has no route for.
+    assert endpoints.pop("POST /oauth/v2/private-apps/get/access-token-info") == 1
+    assert sum(endpoints.values()) == _total(sb.hubspot.counter) > 0
+    assert run("doctor", "--crm", "hubspot").stdout.strip().endswith(")")
