@@ -211,7 +211,7 @@ class HubSpotConnector:
         return [r for r in results if r is not None]
 
     def write_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
-        """Upsert tasks by `crmops_key`, then link new ones to their contact and deal."""
+        """Upsert tasks by `crmops_key`, then link open ones to their contact and deal."""
         inputs = [upsert_input("crmops_key", t.key, task_properties(t)) for t in tasks]
         results = self.writer.batched("tasks", "upsert", inputs)
         try:
@@ -230,7 +230,10 @@ class HubSpotConnector:
         where: list[int] = []
         for i, (task, result) in enumerate(zip(tasks, results, strict=True)):
             target = getattr(task, attribute)
-            if not (result.ok and result.created and target and result.id):
+            # An open task is linked even when not "new": a resent upsert whose first
+            # answer was lost reports the task as existing, yet nothing linked it.
+            fresh = result.created or task.status == "open"
+            if not (result.ok and fresh and target and result.id):
                 continue
             to_id = checked_id(target)
             if to_id is None:

@@ -208,3 +208,20 @@ def test_a_429_waits_what_retry_after_asks_then_completes(sb: Any) -> None:
     (made,) = hs.create("contacts", [WriteRow({"email": "patient@example.com"})])
     assert made.ok and calls(sb, "objects.batch.create") == 2
     assert len(sleeps.waits) == 1 and 1.0 <= sleeps.waits[0] <= 1.0 + RETRY_AFTER_JITTER
+
+
+def test_open_tasks_whose_upsert_answer_was_lost_are_still_linked(sb: Any) -> None:
+    from datetime import UTC, datetime
+
+    from integrations.base import TaskSpec
+    from sandbox.hubspot.associations import linked
+
+    hs = connector(sb, sleep=lambda _s: faults(sb, lost_answer_fraction=0.0))
+    hs.provision(HUBSPOT_PROPERTIES, dry_run=False)
+    person = hs.create("contacts", [WriteRow({"email": "linked@example.com"})])[0]
+    due = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+    faults(sb, lost_answer_fraction=1.0)  # the upsert lands, its answer is dropped, resent
+    spec = TaskSpec("k-linked", "Call back", due, "High", None, who_id=person.id)
+    result = hs.write_tasks([spec])[0]
+    assert result.ok and result.id and not result.created  # the resend saw an existing task
+    assert int(person.id) in linked(sb.hubspot.store, "tasks", int(result.id), "contacts")
