@@ -191,3 +191,26 @@ def test_records_touched_while_paging_are_not_lost(sb: Any) -> None:
     last = first[-1]
     second = {r.id for r in hs.changed_since("contacts", Cursor(last.modified, last.id), ["email"])}
     assert moved <= second
+
+
+def test_searches_are_paced_under_the_portals_rate_and_never_answered_429(
+    make_sandbox: Any,
+) -> None:
+    """The sandbox enforces 5 searches a second, as HubSpot does; the client keeps under it."""
+    sb = make_sandbox(size=0)
+    assert sb.options.rate_limits and sb.options.hubspot_search_per_second == 5
+    first = bulk(sb, "contacts", 800, age_seconds=3600, email="pace{n}@example.com")
+    hs = connector(sb)  # the sandbox's own limits, as a portal's tier is configured
+    statuses: list[int] = []
+    passed = sb.hubspot.dispatch
+
+    def recording(request: Any) -> Any:
+        answer = passed(request)
+        statuses.append(answer.status)
+        return answer
+
+    sb.hubspot.dispatch = recording
+    wanted = [f"pace{n}@example.com" for n in range(800)]
+    found = hs.find("contacts", "email", wanted, ["email"])
+    assert sorted(int(r.id) for r in found) == list(range(first, first + 800))
+    assert len(statuses) == 8 and set(statuses) == {200}
