@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,7 @@ from integrations.hubspot_search import (
 )
 
 PROP = "lastmodifieddate"
+OPERATORS = {"EQ": operator.eq, "GT": operator.gt, "GTE": operator.ge, "LT": operator.lt}
 
 
 class FakeSearch:
@@ -39,22 +42,19 @@ class FakeSearch:
         self.ties_by_id = ties_by_id
         self.reverse_ties = reverse_ties
 
-    def _match(self, row: tuple[int, int], f: SearchFilter) -> bool:
-        value = row[0] if f.property == PROP else row[1]
+    @staticmethod
+    def _test(f: SearchFilter) -> Callable[[tuple[int, int]], bool]:
+        """One filter as a row test (built once per query: the fake must stay fast)."""
+        column = 0 if f.property == PROP else 1
         assert f.value is not None
-        target = int(f.value)
-        return {
-            "EQ": value == target,
-            "GT": value > target,
-            "GTE": value >= target,
-            "LT": value < target,
-        }[f.operator]
+        target, compare = int(f.value), OPERATORS[f.operator]
+        return lambda row: compare(row[column], target)
 
     def __call__(self, query: SearchQuery) -> Page:
         self.calls.append(query)
         assert query.limit <= 200
-        groups = (query.filters, *query.alternatives)
-        hits = [r for r in self.rows if any(all(self._match(r, f) for f in g) for g in groups)]
+        groups = [[self._test(f) for f in g] for g in (query.filters, *query.alternatives)]
+        hits = [r for r in self.rows if any(all(t(r) for t in g) for g in groups)]
         self.rng.shuffle(hits)  # ties come back in no particular order...
         if self.ties_by_id or self.reverse_ties:
             hits.sort(key=lambda r: r[1], reverse=self.reverse_ties)  # ...or by id
