@@ -225,3 +225,20 @@ def test_answers_are_read_raw_so_a_changed_status_code_loses_nothing(sb: Any) ->
     results = hs.create("contacts", rows(3, "raw"))
     assert all(r.ok and r.created and r.id for r in results)
     assert live(sb, "contacts", "email", "raw2@example.com") == 1
+
+
+def test_a_new_task_is_linked_to_its_contact_and_its_deal(sb: Any, hs: Any) -> None:
+    (person,) = hs.create("contacts", rows(1, "both"))
+    (deal,) = hs.create("deals", [WriteRow({"dealname": "Roof"})])
+    due = datetime(2026, 12, 1, tzinfo=UTC)
+    spec = TaskSpec("k-both", "Call", due, "Low", None, who_id=person.id, what_id=deal.id)
+    (made,) = hs.write_tasks([spec])
+    assert made.ok and made.created
+    links = sb.hubspot.store.query(
+        "SELECT to_type, to_id FROM associations WHERE from_type='tasks' AND from_id=?",
+        (int(made.id or 0),),
+    )
+    assert sorted((str(t), str(i)) for t, i in links) == [
+        ("contacts", person.id),
+        ("deals", deal.id),
+    ]
