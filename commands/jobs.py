@@ -66,7 +66,7 @@ def show(data: dict[str, Any], paths: dict[str, Path], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({**data, "files": {k: str(p) for k, p in paths.items()}}, indent=2))
         return
-    console = Console(width=200)
+    console = Console()
     console.print(reports.table(data))
     console.print(f"Report: {paths['html']}  (JSON: {paths['json']})", highlight=False)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SYSTEM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
-OBJECT_COLUMNS = (
+OBJECT_ROWS = (
     ("matched", "matched"),
     ("in_sync", "in sync"),
     ("updated.salesforce", "updated in SF"),
@@ -71,14 +71,14 @@ def counts(values: Mapping[str, int]) -> str:
 
 
 def _objects(data: Mapping[str, Any]) -> Section:
+    """One column per object, one row per figure: reads well at any terminal width."""
+    objects = data.get("objects", {})
     rows = [
-        (name, *(number(_get(tally, key)) for key, _ in OBJECT_COLUMNS))
-        for name, tally in data.get("objects", {}).items()
+        (label, *(number(_get(tally, key)) for tally in objects.values()))
+        for key, label in OBJECT_ROWS
     ]
     mode = "repairs applied" if data.get("applied") else "planned only (dry run): nothing written"
-    return Section(
-        "objects", "Records per object", ("object", *(h for _, h in OBJECT_COLUMNS)), rows, mode
-    )
+    return Section("objects", "Records per object", ("", *objects), rows if objects else [], mode)
 
 
 def _api(data: Mapping[str, Any]) -> Section:
@@ -105,15 +105,26 @@ def _sla(data: Mapping[str, Any]) -> Section:
                 SYSTEM_NAMES.get(system, system),
                 *(number(tally[key]) for key, _ in SLA_COLUMNS),
                 percent(tally.get("compliance")),
-                counts(tally.get("overdue_tasks", {})),
             )
         )
-    headers = ("system", *(h for _, h in SLA_COLUMNS), "compliance", "overdue tasks per owner")
+    headers = ("system", *(h for _, h in SLA_COLUMNS), "compliance")
     note = (
         f"Leads created in the last {window} days; first response due by the SOP's "
         "first_response SLA, answered when first_outreach_at is set."
     )
     return Section("sla", "Follow-up SLA compliance", headers, rows, note)
+
+
+def _overdue(data: Mapping[str, Any]) -> Section:
+    """Open tasks past due, one row per owner, one column per CRM."""
+    sla = data.get("sla", {})
+    owners = sorted({owner for tally in sla.values() for owner in tally.get("overdue_tasks", {})})
+    rows = [
+        (owner, *(number(tally.get("overdue_tasks", {}).get(owner, 0)) for tally in sla.values()))
+        for owner in owners
+    ]
+    headers = ("owner", *(SYSTEM_NAMES.get(system, system) for system in sla))
+    return Section("overdue", "Overdue tasks per owner", headers, rows)
 
 
 def _rules(data: Mapping[str, Any]) -> Section:
@@ -184,6 +195,7 @@ def sections(data: Mapping[str, Any]) -> list[Section]:
         _deletions(data),
         _api(data),
         _sla(data),
+        _overdue(data),
         _problems(data),
     ]
     return [s for s in built if s.rows]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from typing import Any
 
-# Column header -> where its number lives in a JSON object tally (the page's contract).
-OBJECT_HEADERS = {
+# Row label -> where its number lives in a JSON object tally (the page's contract).
+OBJECT_ROWS = {
     "matched": ("matched",),
     "in sync": ("in_sync",),
     "updated in SF": ("updated", "salesforce"),
@@ -94,10 +94,12 @@ def _dig(tally: dict[str, Any], path: tuple[str, ...]) -> Any:
 def assert_page_matches(page: ReportPage, data: dict[str, Any]) -> None:
     """Every number of the JSON report's objects, API and SLA figures is on the page."""
     objects = rows_by_first_cell(page.tables["objects"])
-    assert set(objects) == set(data["objects"])
-    for name, tally in data["objects"].items():
-        for header, path in OBJECT_HEADERS.items():
-            assert objects[name][header] == shown(_dig(tally, path)), (name, header)
+    assert set(objects) == set(OBJECT_ROWS)
+    for label, path in OBJECT_ROWS.items():
+        row = objects[label]
+        assert set(row) - {""} == set(data["objects"])
+        for name, tally in data["objects"].items():
+            assert row[name] == shown(_dig(tally, path)), (name, label)
     api = rows_by_first_cell(page.tables["api"])
     for system, tally in data["api"].items():
         row = api[SYSTEM_LABELS[system]]
@@ -113,3 +115,7 @@ def assert_page_matches(page: ReportPage, data: dict[str, Any]) -> None:
             assert row["unanswered, past SLA"] == shown(tally["missed"])
             share = tally["compliance"]
             assert row["compliance"] == ("-" if share is None else f"{share * 100:.1f}%")
+        overdue = rows_by_first_cell(page.tables.get("overdue", [["owner"]]))
+        for system, tally in data["sla"].items():
+            for owner, count in tally["overdue_tasks"].items():
+                assert overdue[owner][SYSTEM_LABELS[system]] == shown(count), (system, owner)

@@ -48,7 +48,12 @@ def test_html_page_shows_the_numbers_of_the_json_report(
     page = parse_page(paths["html"].read_text())
     assert_page_matches(page, data)
     assert rows_by_first_cell(page.tables["sla"])["Salesforce"]["compliance"] == "78.9%"
-    assert rows_by_first_cell(page.tables["objects"])["person"]["matched"] == "1,204"
+    assert rows_by_first_cell(page.tables["objects"])["matched"]["person"] == "1,204"
+    overdue = rows_by_first_cell(page.tables["overdue"])
+    assert overdue["ana.sales@example.com"] == {
+        "owner": "ana.sales@example.com",
+        "Salesforce": "3",
+    }
     assert "run 12" in page.title and "partial (exit 1)" in page.title
 
 
