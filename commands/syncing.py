@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from commands import exit_codes
+from commands import sync_views as views
 from config.settings import Settings, SettingsError
 from config.yamlfile import ConfigFileError
 from integrations.base import Connector
@@ -76,11 +75,6 @@ def _progress(message: str) -> Callable[[Callable[[], T]], T]:
     return run
 
 
-def _print_calls(calls: dict[str, dict[str, int]]) -> None:
-    totals = ", ".join(f"{system} {sum(c.values())}" for system, c in calls.items())
-    typer.echo(f"API calls: {totals}")
-
-
 def _pairs(objects: str | None) -> list[str]:
     chosen = [o.strip() for o in (objects or ",".join(PAIRS)).split(",") if o.strip()]
     unknown = [o for o in chosen if o not in PAIRS]
@@ -89,38 +83,6 @@ def _pairs(objects: str | None) -> list[str]:
             f"--objects: unknown {', '.join(unknown)} (choose from {', '.join(PAIRS)})"
         )
     return chosen
-
-
-def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2, default=str))
-        return
-    console = Console(width=160)
-    console.print(report.plan.table())
-    for line in report.plan.lines()[len(report.plan.rows()) :]:
-        console.print(line, highlight=False, markup=False)
-    summary = report.plan.summary()
-    console.print(
-        f"plan: {summary.get('updates', 0)} updates, {summary.get('creates', 0)} creates, "
-        f"{summary.get('links', 0)} links, {summary.get('review', 0)} for review"
-    )
-    if report.plan_file:
-        console.print(f"plan saved to {report.plan_file}")
-    elif dry_run:
-        console.print("dry run: nothing was written")
-    if report.tally is not None:
-        t = report.tally
-        console.print(
-            f"run {report.run_id}: fields written {t.fields_written}, created {t.created}, "
-            f"re-planned {t.replanned}, rejected {len(t.rejected)}"
-        )
-        for item in t.rejected:
-            console.print(
-                f"  rejected {item['system']} {item['object']} {item['record_id']}: "
-                f"{item['reason']}",
-                markup=False,
-            )
-    _print_calls(report.calls)
 
 
 def sync(
@@ -154,7 +116,7 @@ def sync(
                     rules_file=settings.rules_file,
                 )
             )
-    _print_report(report, as_json, dry_run)
+    views.print_report(report, as_json, dry_run)
     raise typer.Exit(report.exit_code)
 
 
@@ -180,7 +142,7 @@ def apply(
                     rules_file=settings.rules_file,
                 )
             )
-    _print_report(report, as_json, False)
+    views.print_report(report, as_json, False)
     raise typer.Exit(report.exit_code)
 
 
@@ -206,27 +168,7 @@ def undo(
                 mapping_file=settings.mapping_file,
                 rules_file=settings.rules_file,
             )
-    if as_json:
-        body = {**report.__dict__, "api_calls": {s: sum(c.values()) for s, c in calls.items()}}
-        typer.echo(json.dumps(body, indent=2, default=str))
-    else:
-        verb = "would restore" if dry_run else "restored"
-        for r in report.restored:
-            typer.echo(
-                f"{verb} {r['system']} {r['object']} {r['record_id']} {r['field']} = {r['value']!r}"
-            )
-        for s in report.skipped:
-            typer.echo(
-                f"skipped {s['system']} {s['object']} {s['record_id']} {s['field']}: "
-                f"{s['why']} (now {s['now']!r})"
-            )
-        for c in report.created:
-            typer.echo(
-                f"created by the run, left in place: {c['system']} {c['object']} {c['record_id']}"
-            )
-        for key in report.tasks_closed:
-            typer.echo(f"{'would close' if dry_run else 'closed'} task {key}")
-        _print_calls(calls)
+    views.print_undo(report, calls, dry_run, as_json)
     raise typer.Exit(exit_codes.RECORDS_REJECTED if report.failed else exit_codes.OK)
 
 
@@ -238,23 +180,7 @@ def runs_list(
     """The latest runs: id, kind, start, status, exit code, API calls per system."""
     with _errors(), StateStore(Settings().state_url) as store:
         runs = store.runs(limit)
-    if as_json:
-        typer.echo(json.dumps([_run_json(r) for r in runs], indent=2, default=str))
-        return
-    table = Table(title="crmops runs")
-    for column in ("run", "kind", "started", "status", "exit", "API calls"):
-        table.add_column(column)
-    for r in runs:
-        calls = ", ".join(f"{s} {sum(c.values())}" for s, c in r.calls.items())
-        table.add_row(
-            str(r.id),
-            r.kind,
-            r.started.isoformat(timespec="seconds"),
-            r.status,
-            str(r.exit_code),
-            calls,
-        )
-    Console(width=160).print(table)
+    views.print_runs(runs, as_json)
 
 
 @runs_app.command("show")
@@ -267,54 +193,7 @@ def runs_show(
         if found is None:
             raise ValueError(f"no run {run}")
         journal = store.journal_for_run(run)
-    body = {
-        **_run_json(found),
-        "journal": [
-            {
-                "system": e.system,
-                "object": e.object,
-                "record_id": e.record_id,
-                "field": e.field,
-                "before": e.before,
-                "after": e.after,
-                "state": e.state,
-                "error": e.error,
-            }
-            for e in journal
-        ],
-    }
-    if as_json:
-        typer.echo(json.dumps(body, indent=2, default=str))
-        return
-    console = Console(width=160)
-    console.print(f"run {found.id} ({found.kind}): {found.status}, exit {found.exit_code}")
-    for system, calls in found.calls.items():
-        console.print(f"  {system}: {sum(calls.values())} calls " + json.dumps(calls))
-    table = Table(title=f"journal of run {found.id}")
-    for column in ("record", "field", "before -> after", "state"):
-        table.add_column(column)
-    for e in body["journal"]:
-        table.add_row(
-            f"{e['system']} {e['object']} {e['record_id']}",
-            e["field"],
-            f"{e['before']!r} -> {e['after']!r}",
-            e["state"],
-        )
-    console.print(table)
-
-
-def _run_json(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "started": r.started,
-        "finished": r.finished,
-        "status": r.status,
-        "exit_code": r.exit_code,
-        "api_calls": {s: sum(c.values()) for s, c in r.calls.items()},
-        "api_calls_by_endpoint": r.calls,
-        "summary": r.summary,
-    }
+    views.print_run(found, journal, as_json)
 
 
 def register(app: typer.Typer) -> None:
