@@ -117,14 +117,12 @@ def connect_to(
         now: the HubSpot portal's clock (a sandbox's, whose clock tests advance).
         search_lag_seconds: how far HubSpot search trails writes; default the settings'.
     """
-    hubspot_settings = HubSpotSettings(access_token=token, host=hubspot_url)
-    if search_lag_seconds is not None:
-        hubspot_settings.search_lag_seconds = search_lag_seconds
+    lag = {} if search_lag_seconds is None else {"search_lag_seconds": search_lag_seconds}
     settings = Settings(
         salesforce=SalesforceSettings(
             auth=SalesforceAuth.SESSION, instance_url=salesforce_url, session_id=session_id
         ),
-        hubspot=hubspot_settings,
+        hubspot=HubSpotSettings(access_token=token, host=hubspot_url, **lag),
         ca_bundle=Path(ca_bundle) if ca_bundle else None,
     )
     return salesforce(settings, time_zone=time_zone), hubspot(settings, now=now)
