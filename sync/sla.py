@@ -26,9 +26,10 @@ from sync.report import Report, SlaTally
 FIRST_RESPONSE_RULE = "first_response"
 DEFAULT_WINDOW_DAYS = 30
 # Open tasks, read with only the fields the count needs.
-SALESFORCE_TASK_FIELDS = ("OwnerId", "ActivityDate", "ReminderDateTime")
-HUBSPOT_TASK_FIELDS = ("hs_task_status", "hs_timestamp", "hubspot_owner_id")
-HUBSPOT_DONE = "COMPLETED"
+SALESFORCE_TASK_FIELDS = ["OwnerId", "ActivityDate", "ReminderDateTime"]
+STATUS = "hs_task_status"
+HUBSPOT_TASK_FIELDS = [STATUS, "hs_timestamp", "hubspot_owner_id"]
+HUBSPOT_OPEN = ("NOT_STARTED", "IN_PROGRESS", "WAITING")  # not COMPLETED, not DEFERRED
 
 
 class SlaCounter:
@@ -117,29 +118,45 @@ def _read(reader: Any, value: Any) -> Any:
 
 
 def open_tasks(connector: Connector) -> list[tuple[datetime | date | None, str | None]]:
-    """(due, owner id) of every open task in the connector's CRM."""
+    """(due, owner id) of every open task in the connector's CRM.
+
+    Only open tasks are fetched where the connector can filter (a Salesforce query on
+    `IsClosed`, a HubSpot search per open status): closed tasks pile up for years.
+    """
     if connector.system == "salesforce":
-        find = getattr(connector, "find", None)
-        records: Iterable[Record] = (
-            find("Task", "IsClosed", [False], list(SALESFORCE_TASK_FIELDS))
-            if find is not None
-            else connector.read_all("Task", list(SALESFORCE_TASK_FIELDS))
-        )
-        when, day = CODECS["datetime"].read["salesforce"], CODECS["date"].read["salesforce"]
-        return [
-            (
-                _read(when, r.fields.get("ReminderDateTime"))
-                or _read(day, r.fields.get("ActivityDate")),
-                r.fields.get("OwnerId"),
-            )
-            for r in records
-            if find is not None or not r.fields.get("IsClosed")
-        ]
+        return _salesforce_open_tasks(connector)
     when = CODECS["datetime"].read["hubspot"]
+    find = getattr(connector, "find_by", None)
+    if find is not None:
+        records = [r for s in HUBSPOT_OPEN for r in find("tasks", STATUS, s, HUBSPOT_TASK_FIELDS)]
+    else:
+        records = [
+            r
+            for r in connector.read_all("tasks", HUBSPOT_TASK_FIELDS)
+            if r.fields.get(STATUS) in HUBSPOT_OPEN
+        ]
     return [
         (_read(when, r.fields.get("hs_timestamp")), r.fields.get("hubspot_owner_id"))
-        for r in connector.read_all("tasks", list(HUBSPOT_TASK_FIELDS))
-        if r.fields.get("hs_task_status") != HUBSPOT_DONE
+        for r in records
+    ]
+
+
+def _salesforce_open_tasks(connector: Connector) -> list[tuple[datetime | date | None, str | None]]:
+    find = getattr(connector, "find", None)
+    records: Iterable[Record] = (
+        find("Task", "IsClosed", [False], SALESFORCE_TASK_FIELDS)
+        if find is not None
+        else connector.read_all("Task", [*SALESFORCE_TASK_FIELDS, "IsClosed"])
+    )
+    when, day = CODECS["datetime"].read["salesforce"], CODECS["date"].read["salesforce"]
+    return [
+        (
+            _read(when, r.fields.get("ReminderDateTime"))
+            or _read(day, r.fields.get("ActivityDate")),
+            r.fields.get("OwnerId"),
+        )
+        for r in records
+        if find is not None or not r.fields.get("IsClosed")
     ]
 
 

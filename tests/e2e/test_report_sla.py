@@ -88,3 +88,23 @@ def test_overdue_tasks_are_counted_per_owner_email() -> None:
         "005B": 1,
         "(no owner)": 1,
     }
+
+
+def test_open_tasks_are_read_filtered_and_match_a_full_read(make_sandbox: Any) -> None:
+    from sync.sla import open_tasks
+    from tests.e2e.support import connectors
+
+    running = make_sandbox(size=30, rate_limits=False, search_lag_seconds=0)
+    both = connectors(running)
+    hubspot = both["hubspot"].read_all("tasks", ["hs_task_status", "hubspot_owner_id"])
+    still_open = sorted(
+        t.fields["hubspot_owner_id"]
+        for t in hubspot
+        if t.fields["hs_task_status"] not in ("COMPLETED", "DEFERRED")
+    )
+    assert still_open and sorted(str(o) for _, o in open_tasks(both["hubspot"])) == still_open
+    salesforce = both["salesforce"].read_all("Task", ["OwnerId", "IsClosed"])
+    open_sf = sorted(t.fields["OwnerId"] for t in salesforce if not t.fields["IsClosed"])
+    found = open_tasks(both["salesforce"])
+    assert open_sf and sorted(str(owner) for _, owner in found) == open_sf
+    assert all(due is not None for due, _ in found)
