@@ -224,4 +224,4 @@ def test_open_tasks_whose_upsert_answer_was_lost_are_still_linked(sb: Any) -> No
     spec = TaskSpec("k-linked", "Call back", due, "High", None, who_id=person.id)
     result = hs.write_tasks([spec])[0]
     assert result.ok and result.id and not result.created  # the resend saw an existing task
-    assert int(person.id) in linked(sb.hubspot.store, "tasks", int(result.id), "contacts")
+    assert int(person.id or 0) in linked(sb.hubspot.store, "tasks", int(result.id), "contacts")
