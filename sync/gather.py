@@ -84,6 +84,7 @@ class Gatherer:
         self.store = store
         self.result = PairRead(pair)
         self.sweeps = sweeps if sweeps is not None else {}
+        self.all_since: dict[tuple[Side, str], Cursor | None] = {}  # every pair's variants
         self.skip = reference_fields(compiled, pair)
 
     def seen(self, conv: ObjectConverter, record: Record) -> Seen:
@@ -106,6 +107,7 @@ class Gatherer:
 
     def take(self, changed: Changes) -> None:
         """This pair's records of a shared read, and the cursor each variant reached."""
+        self.all_since = changed.since
         for system in SIDES:
             self.result.whole.add(system)
             for conv in variants(self.compiled, self.result.pair, system):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.base import Cursor
@@ -157,14 +157,32 @@ def _lost_links(job: Job, g: Gatherer, system: Side) -> tuple[list[Link], dict[s
     partners = job.store.records_for([x.stable_id for x in other_links.values()], system)
     lost = {x.record_id: x for x in partners.values() if x.object in objects}
     sweeps: dict[str, Any] = {}
-    for variant, cursor in g.result.since.items():
-        if variant[0] != system or system != "salesforce" or cursor is None:
+    changed = {x.conv.variant for x in seen[system].values()}
+    for (side, variant), cursor in g.result.since.items():
+        # A merge moves the survivor's modified time: sweep objects that changed only,
+        # so a quiet run costs nothing more (the nightly sweep catches plain deletes).
+        if side != "salesforce" or system != side or cursor is None or variant not in changed:
             continue
-        since = cursor.modified - SWEEP_OVERLAP
-        sweeps[variant[1]] = g.deletions(system, variant[1], since)
-        linked = job.store.links_for_ids(system, list(sweeps[variant[1]]), [variant[1]])
-        lost.update(linked)
+        since = _sweep_start(g, system, variant)
+        sweeps[variant] = g.deletions(system, variant, since)
+        lost.update(job.store.links_for_ids(system, list(sweeps[variant]), [variant]))
     return [x for rid, x in lost.items() if rid not in seen[system]], sweeps
+
+
+def _sweep_start(g: Gatherer, system: Side, variant: str) -> datetime:
+    """The earliest cursor of the variants sharing this one's object, less a margin.
+
+    Variants of one object share a start, so their sweep is one call.
+    """
+    api_object = g.compiled.converter(system, variant).api_object
+    starts = [
+        cursor.modified
+        for (side, other), cursor in (g.all_since or g.result.since).items()
+        if side == system
+        and cursor is not None
+        and g.compiled.converter(side, other).api_object == api_object
+    ]
+    return min(starts) - SWEEP_OVERLAP
 
 
 def _fetch_merge_partners(job: Job, g: Gatherer, merges: list[Merge]) -> None:
