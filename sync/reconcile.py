@@ -5,10 +5,10 @@ Reconciled`, `fill_report(report, job, done)`, `add_writes(report, job, plan, ta
 `run_reported(store, report, connectors, files, work)`.
 
 Cursors are neither trusted nor moved: every pair is read whole through the list
-endpoints (`read_whole`: `read_all`, only mapped fields, each API object once; no
-search, so HubSpot's search lag and limits do not apply), partners and merges are
-resolved as the sync does (`sync.syncjob.partners` / `missing`), and `PairPlanner`
-matches through the
+endpoints (`sync.reconcile_shards`: `read_all`, only mapped fields, each API object
+once; no search, so HubSpot's search lag and limits do not apply; a large pair is cut
+into shards identity never needs to join), partners and merges are resolved as the
+sync does (`sync.syncjob.partners` / `missing`), and `PairPlanner` matches through the
 state store's links and diffs against its bases. The repair is the sync's own path:
 the plan goes through `sync.apply.apply_plan` and the agreed bases through
 `finish_sync`. While each pair is read, its persons feed the SLA counters, so the
@@ -22,19 +22,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from integrations.base import Connector
 from rules.engine import compile_rules
 from rules.loader import load_rules
 from sync.apply import apply_plan
 from sync.apply_writes import Tally
-from sync.compiled import ObjectConverter
-from sync.gather import Gatherer, PairRead, native_fields, variants
+from sync.gather import PairRead
 from sync.job import PAIRS, Job, open_job
 from sync.mapping import SIDES, Side
 from sync.plan import Plan, new_plan
 from sync.planner import GONE_KIND, PairPlanner
+from sync.reconcile_shards import read_shards
 from sync.report import ApiTally, Rejection, Report, close_run, exit_code_for
 from sync.rules_systems import read_owners
 from sync.sla import SlaCounter, add_sla
@@ -79,57 +78,27 @@ def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
                 counter.add(seen.values, record_id, system)
 
 
-def read_whole(gatherer: Gatherer, job: Job, pair: str) -> None:
-    """Every live record of a pair on both sides, through the list endpoints (`read_all`).
-
-    Each API object is read once with the native fields of all its variants (Person
-    Accounts and Contacts...), and each record is kept as the variant it belongs to.
-    No cursor is read or moved.
-    """
-    for system in SIDES:
-        by_object: dict[str, list[ObjectConverter]] = {}
-        for variant in variants(job.compiled, pair, system):
-            by_object.setdefault(variant.api_object, []).append(variant)
-        seen = gatherer.result.seen[system]
-        for api_object, convs in by_object.items():
-            fields = list(dict.fromkeys(f for c in convs for f in native_fields(c)))
-            for record in job.connectors[system].read_all(api_object, fields):
-                conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
-                if conv is not None:
-                    seen[record.id] = gatherer.seen(conv, record)
-                    record.fields = _identity_fields(conv, record.fields)
-        gatherer.result.whole.add(system)
-
-
-def _identity_fields(conv: ObjectConverter, native: dict[str, Any]) -> dict[str, Any]:
-    """The native fields still needed once a record is converted: identity and variant tests.
-
-    Dropping the rest halves what a whole read holds in memory.
-    """
-    keep = (*conv.identity.values(), *conv.when, *conv.read_only_when)
-    return {name: native[name] for name in keep if name in native}
-
-
 def _reconcile_pair(
     job: Job, pair: str, done: Reconciled, sla: Mapping[Side, SlaCounter] | None
 ) -> None:
-    """Read one pair whole, match and diff it into the shared plan, note its slice."""
+    """Read one pair whole, match and diff it (shard by shard) into the plan; note its slice."""
     plan = done.outcome.plan
     starts = {name: len(getattr(plan, name)) for name in ("updates", "creates", "review")}
-    gatherer = Gatherer(job.compiled, job.connectors, job.store, pair)
-    read_whole(gatherer, job, pair)
-    partners(job, gatherer)
-    merges, vanished = missing(job, gatherer)
-    planner = PairPlanner(job.compiled, job.store, gatherer.result, plan)
-    planned = planner.run(merges, vanished, True)
-    if pair == "person" and sla:
-        _feed_sla(gatherer.result, sla)
-    done.outcome.agreed.update(planned.agreed)
-    done.slices[pair] = PairSlice(
-        **{name: _span(plan, name, start) for name, start in starts.items()},
-        matched=planned.matched,
-        in_sync=planned.in_sync,
+    part = PairSlice()
+    for gatherer in read_shards(job, pair):
+        partners(job, gatherer)
+        merges, vanished = missing(job, gatherer)
+        planner = PairPlanner(job.compiled, job.store, gatherer.result, plan)
+        planned = planner.run(merges, vanished, True)
+        if pair == "person" and sla:
+            _feed_sla(gatherer.result, sla)
+        done.outcome.agreed.update(planned.agreed)
+        part.matched += planned.matched
+        part.in_sync += planned.in_sync
+    part.updates, part.creates, part.review = (
+        _span(plan, name, start) for name, start in starts.items()
     )
+    done.slices[pair] = part
 
 
 def reconcile(

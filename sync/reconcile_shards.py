@@ -1,0 +1,199 @@
+"""Whole reads of one pair cut into shards, so a large reconcile never holds both sides at once.
+
+Public API: `read_shards(job, pair, limit) -> Iterator[Gatherer]`, `SHARD_RECORDS`.
+
+A pair of up to `limit` records (both sides together) comes back as one shard, held in
+memory as the sync holds it. Above that, every record is converted once, spooled to a
+temporary file (only its identity fields and canonical values), and only its identity
+`Candidate` stays in memory. Records that identity matching could ever join are put in
+one component (union-find over the state store's links, stored ids, conversions and
+merges, emails, domains and company names), and components are packed into shards of
+about `limit` records, each read back as its own `Gatherer`. Matching, diff and plan
+per shard therefore decide exactly what one pass over everything would, except that
+fuzzy look-alikes are only listed within a shard (they are review hints, never links).
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from integrations.base import Record
+from sync.candidates import Candidate, candidate_of, ids_to_look_up
+from sync.compiled import ObjectConverter
+from sync.fuzzy import name_key
+from sync.gather import Gatherer, Seen, native_fields, variants
+from sync.job import Job
+from sync.mapping import SIDES, Side
+
+SHARD_RECORDS = 60_000  # records of one pair (both sides) planned together at most
+LINK_BATCH = 2_000  # records whose links are looked up in one store query
+Node = tuple[str, ...]
+
+
+def read_whole(job: Job, pair: str) -> Iterator[tuple[Side, ObjectConverter, Record]]:
+    """Every live record of a pair on both sides, through the list endpoints (`read_all`).
+
+    Each API object is read once with the native fields of all its variants (Person
+    Accounts and Contacts share nothing, but Person and business Accounts do), and each
+    record comes with the variant it belongs to. No cursor is read or moved.
+    """
+    for system in SIDES:
+        by_object: dict[str, list[ObjectConverter]] = {}
+        for variant in variants(job.compiled, pair, system):
+            by_object.setdefault(variant.api_object, []).append(variant)
+        for api_object, convs in by_object.items():
+            fields = list(dict.fromkeys(f for c in convs for f in native_fields(c)))
+            for record in job.connectors[system].read_all(api_object, fields):
+                conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
+                if conv is not None:
+                    yield system, conv, record
+
+
+def identity_fields(conv: ObjectConverter, native: dict[str, Any]) -> dict[str, Any]:
+    """The native fields still needed once a record is converted: identity and variant tests."""
+    keep = (*conv.identity.values(), *conv.when, *conv.read_only_when)
+    return {name: native[name] for name in keep if name in native}
+
+
+def _gatherer(job: Job, pair: str, sweeps: dict[Any, Any] | None = None) -> Gatherer:
+    gatherer = Gatherer(job.compiled, job.connectors, job.store, pair, sweeps)
+    gatherer.result.whole.update(SIDES)
+    return gatherer
+
+
+def read_shards(job: Job, pair: str, limit: int = SHARD_RECORDS) -> Iterator[Gatherer]:
+    """The pair read whole, as one or more shards that identity never needs to join."""
+    gatherer = _gatherer(job, pair)
+    records = read_whole(job, pair)
+    for system, conv, record in records:
+        seen = gatherer.seen(conv, record)
+        record.fields = identity_fields(conv, record.fields)  # the rest is converted
+        gatherer.result.seen[system][record.id] = seen
+        if sum(len(s) for s in gatherer.result.seen.values()) > limit:
+            yield from _spooled(job, pair, gatherer, records, limit)
+            return
+    yield gatherer
+
+
+def _spooled(
+    job: Job,
+    pair: str,
+    first: Gatherer,
+    rest: Iterable[tuple[Side, ObjectConverter, Record]],
+    limit: int,
+) -> Iterator[Gatherer]:
+    with tempfile.TemporaryFile() as spool:
+        where: dict[Node, int] = {}
+        candidates: list[Candidate] = []
+        problems = first.result.problems
+        for system in SIDES:
+            for seen in first.result.seen[system].values():
+                candidates.append(_spool(spool, where, system, seen))
+            first.result.seen[system] = {}  # spooled: let them go
+        converter = _gatherer(job, pair)
+        for system, conv, record in rest:
+            seen = converter.seen(conv, record)
+            record.fields = identity_fields(conv, record.fields)
+            candidates.append(_spool(spool, where, system, seen))
+        problems += converter.result.problems
+        merged = _salesforce_merges(converter, job, pair)
+        for number, members in enumerate(_shards(job, candidates, merged, limit)):
+            shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all shards
+            shard.result.problems = problems if number == 0 else 0
+            for node in sorted(members, key=where.__getitem__):
+                spool.seek(where[node])
+                variant, record, values = pickle.load(spool)
+                conv = job.compiled.converter(node[0], variant)  # type: ignore[arg-type]
+                shard.result.seen[node[0]][node[1]] = Seen(conv, record, values)  # type: ignore[index]
+            yield shard
+
+
+def _spool(spool: IO[bytes], where: dict[Node, int], system: Side, seen: Seen) -> Candidate:
+    where[(system, seen.record.id)] = spool.seek(0, 2)
+    pickle.dump((seen.conv.variant, seen.record, seen.values), spool, pickle.HIGHEST_PROTOCOL)
+    return candidate_of(seen.conv, seen.record.id, seen.record.fields, seen.values)
+
+
+class _Components:
+    """Union-find over records and the keys that identity matching joins them by."""
+
+    def __init__(self) -> None:
+        self.parent: dict[Node, Node] = {}
+
+    def root(self, node: Node) -> Node:
+        parent = self.parent.setdefault(node, node)
+        while parent != node:
+            grand = self.parent[parent]
+            self.parent[node] = grand
+            node, parent = parent, grand
+        return node
+
+    def join(self, a: Node, b: Node) -> None:
+        ra, rb = self.root(a), self.root(b)
+        if ra != rb:
+            self.parent[ra] = rb
+
+
+def _keys(c: Candidate) -> Iterator[Node]:
+    """What may join this record to another: ids it names, email, domain, company name."""
+    other = "hubspot" if c.system == "salesforce" else "salesforce"
+    if c.other_id:
+        yield (other, c.other_id)
+    for named in (c.converted_to, c.merged_into, *c.merged_ids):
+        if named:
+            yield (c.system, named)
+    if c.email:
+        yield ("email", c.email)
+    if c.domain:
+        yield ("domain", c.domain)
+    if c.name and not c.email:  # companies: the name is a matching key (persons: fuzzy only)
+        yield ("name", name_key(c.name, company=True))
+
+
+def _salesforce_merges(gatherer: Gatherer, job: Job, pair: str) -> list[tuple[str, str]]:
+    """(loser, winner) of Salesforce merges still in the recycle bin (the delete sweep).
+
+    A merge's loser is no longer read, and the winner does not name it: only the sweep
+    joins them, so it is read once here (and shared with every shard's `missing`).
+    """
+    found: list[tuple[str, str]] = []
+    for conv in variants(job.compiled, pair, "salesforce"):
+        if "merged_into" in conv.identity:
+            swept = gatherer.deletions("salesforce", conv.variant)
+            found += [(d.id, d.merged_into) for d in swept.values() if d.merged_into]
+    return found
+
+
+def _shards(
+    job: Job, candidates: list[Candidate], merged: list[tuple[str, str]], limit: int
+) -> Iterator[list[Node]]:
+    """Components of records identity may join, packed into shards of about `limit`."""
+    components = _Components()
+    for c in candidates:
+        for key in _keys(c):
+            components.join((c.system, c.id), key)
+    for loser, winner in merged:
+        components.join(("salesforce", loser), ("salesforce", winner))
+    # The records, the ids they name (merged, converted) and merge losers: their links.
+    named = ids_to_look_up(candidates) | {("salesforce", loser) for loser, _ in merged}
+    for system in SIDES:
+        ids = [record_id for side, record_id in named if side == system]
+        for start in range(0, len(ids), LINK_BATCH):
+            links = job.store.links_for_ids(system, ids[start : start + LINK_BATCH])
+            for record_id, link in links.items():
+                components.join((system, record_id), ("stable", link.stable_id))
+    groups: dict[Node, list[Node]] = {}
+    for c in candidates:
+        node = (c.system, c.id)
+        groups.setdefault(components.root(node), []).append(node)
+    shard: list[Node] = []
+    for members in groups.values():
+        if shard and len(shard) + len(members) > limit:
+            yield shard
+            shard = []
+        shard.extend(members)
+    if shard:
+        yield shard
