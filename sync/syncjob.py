@@ -157,16 +157,25 @@ def _lost_links(job: Job, g: Gatherer, system: Side) -> tuple[list[Link], dict[s
     partners = job.store.records_for([x.stable_id for x in other_links.values()], system)
     lost = {x.record_id: x for x in partners.values() if x.object in objects}
     sweeps: dict[str, Any] = {}
-    changed = {x.conv.variant for x in seen[system].values()}
     for (side, variant), cursor in g.result.since.items():
-        # A merge moves the survivor's modified time: sweep objects that changed only,
-        # so a quiet run costs nothing more (the nightly sweep catches plain deletes).
-        if side != "salesforce" or system != side or cursor is None or variant not in changed:
+        # A merge moves the survivor's modified time: sweep objects with a record past
+        # the cursor only (not the overlap re-read), so a quiet run costs nothing more;
+        # the nightly sweep catches plain deletes.
+        if side != "salesforce" or system != side or cursor is None:
+            continue
+        if not any(_past(x, variant, cursor) for x in seen[system].values()):
             continue
         since = _sweep_start(g, system, variant)
         sweeps[variant] = g.deletions(system, variant, since)
         lost.update(job.store.links_for_ids(system, list(sweeps[variant]), [variant]))
     return [x for rid, x in lost.items() if rid not in seen[system]], sweeps
+
+
+def _past(seen: Any, variant: str, cursor: Cursor) -> bool:
+    """A record of `variant` changed after the cursor (not just re-read in the overlap)."""
+    return bool(
+        seen.conv.variant == variant and Cursor(seen.record.modified, seen.record.id) > cursor
+    )
 
 
 def _sweep_start(g: Gatherer, system: Side, variant: str) -> datetime:
