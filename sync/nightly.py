@@ -1,7 +1,7 @@
 """The nightly job: lease, sync, rules on both CRMs, reconcile with repairs, report, run record.
 
 Public API: `NightlyInputs`, `run_nightly(inputs) -> NightlyResult`, `Locked`,
-`exit_code_for(error)`, `LEASE_TTL`.
+`LeaseLost`, `LEASE_TTL`.
 
 One nightly run per org/portal pair at a time: the run holds a lease (an expiring
 lock in the state store, renewed between steps), so a second run exits at once and
@@ -31,7 +31,7 @@ from sync.job import Job, open_job
 from sync.lease import Lease, default_holder, lease_name
 from sync.mapping import Side, load_mapping
 from sync.reconcile import add_writes, fill_report, reconcile, run_reported
-from sync.report import Rejection, Report, RulesTally, exit_code_for
+from sync.report import Rejection, Report, RulesTally
 from sync.rulesjob import RulesContext, RulesRunResult, run_rules
 from sync.sla import SlaCounter, add_sla
 from sync.store import StateStore
@@ -45,6 +45,8 @@ Progress = Callable[[str], None]
 
 class Locked(RuntimeError):
     """Another nightly run holds the lease of this org/portal pair."""
+
+    exit_code = 3  # could not run now; see `sync.report.exit_code_for`
 
     def __init__(self, name: str, lease: Lease | None) -> None:
         holder = f"{lease.holder} until {lease.expires.isoformat()}" if lease else "another run"
@@ -117,8 +119,13 @@ def _locked_run(inputs: NightlyInputs, lease: str) -> NightlyResult:
     return NightlyResult(report, paths, report.exit_code)
 
 
+class LeaseLost(Locked):
+    """This run's lease expired between steps and another run took it: stop, do no more."""
+
+
 def _renew(inputs: NightlyInputs, lease: str) -> None:
-    inputs.store.leases.renew(lease, inputs.holder, LEASE_TTL)
+    if not inputs.store.leases.renew(lease, inputs.holder, LEASE_TTL):
+        raise LeaseLost(lease, inputs.store.leases.holder(lease))
 
 
 def _steps(inputs: NightlyInputs, lease: str, run_id: int, report: Report) -> None:
@@ -131,11 +138,11 @@ def _steps(inputs: NightlyInputs, lease: str, run_id: int, report: Report) -> No
         rules_file=inputs.rules_file,
     )
     _sync(inputs, job, run_id, report)
-    _renew(inputs, lease)
     mapping = load_mapping(inputs.mapping_file)
     context = RulesContext(dict(inputs.connectors), inputs.store, rules, mapping)
     for system in SYSTEMS:
         _say(inputs, f"applying the SOP rules on {system}")
+        _renew(inputs, lease)  # before each step that writes: never write without the lease
         _add_rules(report, system, run_rules(context, system, dry_run=False, now=inputs.now))
     _renew(inputs, lease)
     sla: dict[Side, SlaCounter] = {s: SlaCounter(rules, inputs.now) for s in SYSTEMS}
@@ -179,4 +186,4 @@ def _add_sla(
     add_sla(report, job.connectors, sla, owners)
 
 
-__all__ = ["LEASE_TTL", "Locked", "NightlyInputs", "NightlyResult", "exit_code_for", "run_nightly"]
+__all__ = ["LEASE_TTL", "LeaseLost", "Locked", "NightlyInputs", "NightlyResult", "run_nightly"]

@@ -39,8 +39,12 @@ BAD_CONFIG, CRM_UNAVAILABLE = 2, 3
 def exit_code_for(error: BaseException) -> int:
     """A failed run's exit code: 3 a CRM unreachable or out of budget, else 2 (config).
 
-    Refused credentials are configuration (2), like a bad settings or mapping file.
+    Refused credentials are configuration (2), like a bad settings or mapping file; an
+    error that carries its own `exit_code` (a lock held elsewhere) says it itself.
     """
+    own = getattr(error, "exit_code", None)
+    if isinstance(own, int):
+        return own
     if isinstance(error, CrmError) and not isinstance(error, AuthError):
         return CRM_UNAVAILABLE
     return BAD_CONFIG

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from commands import exit_codes
 from rules.loader import DEFAULT_RULES
-from tests.e2e.support import Harness, env
+from sync.lease import lease_name
+from sync.nightly import LEASE_TTL, LeaseLost, NightlyInputs, run_nightly
+from tests.e2e.support import Harness, connectors, env
 
 runner = CliRunner()
 LOST_STATUS = 'lost: {Status: "Closed - Not Converted"}'
@@ -66,4 +70,25 @@ def test_bad_configuration_exits_2(make_sandbox: Any, tmp_path: Path) -> None:
     assert str(broken) in result.stderr
     run = h.store.runs(kind="nightly")[0]
     assert (run.status, run.exit_code) == ("failed", exit_codes.BAD_INPUT)
+    h.close()
+
+
+def test_a_run_that_loses_its_lease_stops_and_says_so(make_sandbox: Any, tmp_path: Path) -> None:
+    h, _ = _world(make_sandbox, tmp_path)
+    later = datetime.now(UTC) + LEASE_TTL + timedelta(minutes=1)
+    both = connectors(h.sb)
+    name = lease_name("nightly", both["salesforce"].identity(), both["hubspot"].identity())
+
+    def steal(step: str) -> None:  # another host takes the lease once ours looks expired
+        if step.startswith("applying the SOP rules on salesforce"):
+            assert h.store.leases.acquire(name, "other-host:1:x", LEASE_TTL, now=later)
+
+    inputs = NightlyInputs(
+        h.store, connectors(h.sb), tmp_path / "reports", datetime.now(UTC), progress=steal
+    )
+    with pytest.raises(LeaseLost, match="other-host:1:x"):
+        run_nightly(inputs)
+    run = h.store.runs(kind="nightly")[0]
+    assert (run.status, run.exit_code) == ("failed", exit_codes.CRM_UNAVAILABLE)
+    assert h.store.runs(kind="rules") == []  # it stopped before the rules wrote anything
     h.close()
