@@ -13,6 +13,7 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from rules.conditions import Context, Test, accessor, compile_all, normalise
@@ -40,17 +41,26 @@ def references_field(conditions: list[Condition] | None, name: str) -> bool:
     return False
 
 
+def _is_stage_filter(cond: Condition) -> bool:
+    return cond.field == "stage" and (cond.in_ is not None or cond.not_in is not None)
+
+
 def allowed_stages(conditions: list[Condition], stage_names: frozenset[str]) -> frozenset[str]:
-    """The stages that the top-level `stage` conditions of a rule admit (all when none)."""
-    allowed = set(stage_names)
+    """The stages that the top-level `stage` conditions of a rule admit (all when none).
+
+    Compared as conditions compare (both sides normalised), so `in: [appointment_set]`
+    admits the stage `appointment_set`.
+    """
+    allowed = {normalise(s) for s in stage_names}
     for cond in conditions:
         if cond.field == "stage" and cond.in_ is not None:
             allowed &= {normalise(v) for v in cond.in_}
         elif cond.field == "stage" and cond.not_in is not None:
             allowed -= {normalise(v) for v in cond.not_in}
-    return frozenset(s for s in stage_names if normalise(s) in allowed or s in allowed)
+    return frozenset(s for s in stage_names if normalise(s) in allowed)
 
 
+@lru_cache(maxsize=4096)
 def event_text(moment: datetime) -> str:
     """A moment as it appears in a task key: UTC to the minute, e.g. 2026-11-04T15:00Z."""
     if moment.tzinfo is not UTC:
@@ -85,6 +95,7 @@ class CompiledTask:
     priorities: tuple[tuple[Test, str], ...]
     assign_to: str
     step: str
+    step_fields: frozenset[str]  # the placeholders `step` uses
     due_always: bool  # a single SLA without a condition
     fixed_priority: str | None  # a single priority without a condition
 
@@ -99,13 +110,17 @@ def compile_task(
         if isinstance(rule.priority, str)
         else tuple((compile_all(p.when, fields), p.value) for p in rule.priority)
     )
+    stage_based = references_field(rule.when, "stage")
+    # The task index offers a stage-based rule only at the stages its top-level stage
+    # filters admit, so those filters need not run again per record.
+    rest = [c for c in rule.when if not _is_stage_filter(c)] if stage_based else rule.when
     return CompiledTask(
         name=rule.name,
         scheduled=rule.kind == "scheduled",
-        stage_based=references_field(rule.when, "stage"),
+        stage_based=stage_based,
         stages=allowed_stages(rule.when, stage_names),
         outreach=rule.outreach,
-        test=compile_all(rule.when, fields),
+        test=compile_all(rest, fields),
         subject=rule.subject,
         due=tuple(
             DueChoice(
@@ -121,6 +136,7 @@ def compile_task(
         priorities=priorities,
         assign_to=rule.assign_to,
         step=rule.step,
+        step_fields=frozenset(placeholders(rule.step)),
         due_always=len(dues) == 1 and not dues[0].when,
         fixed_priority=rule.priority if isinstance(rule.priority, str) else None,
     )
@@ -181,6 +197,16 @@ def occurrence(task: CompiledTask, record: Any, ctx: Context, limit: datetime) -
     return None if base > limit else Occurrence("", task.subject, anchor, 0, base)
 
 
+STEP_VALUES: dict[str, Callable[[Occurrence, Context], Any]] = {
+    "anchor": lambda found, ctx: event_text(found.anchor),
+    "due": lambda found, ctx: event_text(found.due),
+    "quarter": lambda found, ctx: ctx.moment.quarter,
+    "stage": lambda found, ctx: ctx.stage or "",
+    "step": lambda found, ctx: found.step,
+    "k": lambda found, ctx: found.k,
+}
+
+
 def step_name(task: CompiledTask, found: Occurrence, ctx: Context) -> str:
     """Fill the rule's step template for this occurrence."""
     template = task.step
@@ -188,15 +214,10 @@ def step_name(task: CompiledTask, found: Occurrence, ctx: Context) -> str:
         return template
     if template == "{anchor}":
         return event_text(found.anchor)
-    values = {
-        "anchor": event_text(found.anchor),
-        "due": event_text(found.due),
-        "quarter": ctx.moment.quarter,
-        "stage": ctx.stage or "",
-        "step": found.step,
-        "k": found.k,
-    }
-    return template.format_map(values)
+    if template == "{step}":
+        return found.step
+    # Only the placeholders the template uses are computed.
+    return template.format_map({name: STEP_VALUES[name](found, ctx) for name in task.step_fields})
 
 
 def decide_task(

@@ -59,3 +59,20 @@ def test_new_task_rule_over_extra_fields(extended: Compiled) -> None:
     assert task.priority == "Normal"
     young = make(extended, storm_claim_at="2026-03-06T16:00:00-05:00", roof_age_years=3)
     assert all(t.rule != "storm_followup" for t in evaluate_lead(extended, young, NOW).tasks)
+
+
+def test_task_rule_for_a_stage_name_with_underscore(tmp_path: Path) -> None:
+    """`in: [appointment_set]` admits the stage appointment_set (both sides normalised)."""
+    rule = (
+        "  - name: appointment_prep\n    kind: triggered\n"
+        "    when: [{field: stage, in: [appointment_set]}]\n"
+        "    subject: Prepare the visit\n    due: {anchor: now, offset: 1h}\n"
+        "    priority: Normal\n    outreach: false\n"
+    )
+    path = tmp_path / "prep.yaml"
+    path.write_text(DEFAULT_RULES.read_text() + rule)
+    compiled = compile_rules(load_rules(path))
+    at_stage = make(compiled, stage="appointment_set")
+    assert "appointment_prep" in [t.rule for t in evaluate_lead(compiled, at_stage, NOW).tasks]
+    earlier = make(compiled, stage="engaged")
+    assert "appointment_prep" not in [t.rule for t in evaluate_lead(compiled, earlier, NOW).tasks]
