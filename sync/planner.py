@@ -24,6 +24,7 @@ from sync.plan import Create, Link, Plan, RecordRef, updates_from_diff
 from sync.store import StateStore
 
 GONE_KIND = "deleted"  # review kind for a linked record that left its CRM
+HELD_KINDS = frozenset({"duplicate", "fuzzy", "conflict"})
 
 
 @dataclass
@@ -70,6 +71,34 @@ class PairPlanner:
                 found.update({(system, rid): link.stable_id for rid, link in links.items()})
         return found
 
+    def held_for_review(self) -> set[tuple[str, str]]:
+        """Unlinked records an open duplicate, look-alike or conflict item names.
+
+        An incremental read sees one record of such a group at a time, where it would
+        look unique: it is neither linked nor created until a person settles the item.
+        """
+        held: set[tuple[str, str]] = set()
+        for item in self.store.reviews(open_only=True):
+            if item.kind not in HELD_KINDS:
+                continue
+            held.add((item.system, item.record_id))
+            records = item.detail.get("records") if isinstance(item.detail, dict) else None
+            held.update((str(s), str(r)) for s, r in records or [])
+        return held
+
+    def _hold(self, cands: dict[Side, list[Candidate]], links: Mapping[Any, str]) -> None:
+        """Drop unlinked candidates held for review, and any sharing an email with them."""
+        held = self.held_for_review()
+        free = {s: [c for c in cands[s] if (s, c.id) not in links] for s in SIDES}
+        emails = {c.email for s in SIDES for c in free[s] if (s, c.id) in held and c.email}
+        for system in SIDES:
+            cands[system] = [
+                c
+                for c in cands[system]
+                if (system, c.id) in links
+                or ((system, c.id) not in held and (not c.email or c.email not in emails))
+            ]
+
     def candidates(self) -> dict[Side, list[Candidate]]:
         """Identity candidates of every record read."""
         return {
@@ -88,6 +117,8 @@ class PairPlanner:
         for m in merges:
             wanted[m.system] += [m.loser, m.winner]
         links = self.links(wanted)
+        if not full:  # a full read meets every record again and re-decides its review item
+            self._hold(cands, links)
         result = match_records(
             self.read.pair,
             cands["salesforce"],
