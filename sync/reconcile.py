@@ -79,9 +79,13 @@ def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
 
 
 def _reconcile_pair(
-    job: Job, pair: str, done: Reconciled, sla: Mapping[Side, SlaCounter] | None
+    job: Job, pair: str, done: Reconciled, sla: Mapping[Side, SlaCounter] | None, keep: bool
 ) -> None:
-    """Read one pair whole, match and diff it (shard by shard) into the plan; note its slice."""
+    """Read one pair whole, match and diff it (shard by shard) into the plan; note its slice.
+
+    `keep`: keep the bases both sides agree on, to store them after a repair (a dry
+    reconcile stores nothing, so it need not hold them).
+    """
     plan = done.outcome.plan
     starts = {name: len(getattr(plan, name)) for name in ("updates", "creates", "review")}
     part = PairSlice()
@@ -92,7 +96,8 @@ def _reconcile_pair(
         planned = planner.run(merges, vanished, True)
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)
-        done.outcome.agreed.update(planned.agreed)
+        if keep:
+            done.outcome.agreed.update(planned.agreed)
         part.matched += planned.matched
         part.in_sync += planned.in_sync
     part.updates, part.creates, part.review = (
@@ -125,7 +130,7 @@ def reconcile(
     for pair in PAIRS:
         if progress:
             progress(f"reading every {pair} record on both sides")
-        _reconcile_pair(job, pair, done, sla)
+        _reconcile_pair(job, pair, done, sla, keep=apply)
     plan = done.outcome.plan
     if apply:
         if run_id is None:

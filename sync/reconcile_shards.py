@@ -1,6 +1,7 @@
 """Whole reads of one pair cut into shards, so a large reconcile never holds both sides at once.
 
-Public API: `read_shards(job, pair, limit) -> Iterator[Gatherer]`, `SHARD_RECORDS`.
+Public API: `read_shards(job, pair, limit) -> Iterator[Gatherer]`, `SHARD_RECORDS`,
+`read_whole(job, pair)`, `identity_fields(conv, native)`.
 
 A pair of up to `limit` records (both sides together) comes back as one shard, held in
 memory as the sync holds it. Above that, every record is converted once, spooled to a
@@ -28,7 +29,7 @@ from sync.gather import Gatherer, Seen, native_fields, variants
 from sync.job import Job
 from sync.mapping import SIDES, Side
 
-SHARD_RECORDS = 60_000  # records of one pair (both sides) planned together at most
+SHARD_RECORDS = 25_000  # records of one pair (both sides) planned together at most
 LINK_BATCH = 2_000  # records whose links are looked up in one store query
 Node = tuple[str, ...]
 
