@@ -103,7 +103,7 @@ class _Applier:
         self.writer = BatchWriter(
             job.compiled, job.store, job.connectors, run_id, self.tally, self.links_for
         )
-        self.writer.on_created = self.on_created  # type: ignore[method-assign]
+        self.writer.created_hook = self.on_created
         self.pending: dict[int, tuple[str, str, str]] = {}  # id(row) -> source side
 
     def links_for(self, system: str, variant: str, ids: list[str]) -> dict[str, str]:
@@ -193,14 +193,14 @@ class _Applier:
         }
         rows, keys = [], []
         for item in self._creatable(conv, source_system, batch, sources):
-            row = self.writer._row(conv, None, None, item.fields, {})
+            row = self.writer.row(conv, None, None, item.fields, {})
             row.native = {**conv.create_defaults, **row.native}
             row.extra_bases = self._default_bases(conv)
             row.source = item.key
             self.pending[id(row)] = (source_system, sources[item.key], item.key)
             rows.append(row)
             keys.append(item.key)
-        return self.writer._send(conv, rows, create=True, keys=keys)
+        return self.writer.send(conv, rows, create=True, keys=keys)
 
     @staticmethod
     def _default_bases(conv: ObjectConverter) -> dict[str, Any]:
@@ -250,7 +250,12 @@ class _Applier:
         new = [StoreLink(stable, conv.system, conv.variant, str(row.record_id))]
         if link is None:
             new.append(StoreLink(stable, source_system, source_variant, source_id))
-        self.store.add_links(new)
+        try:
+            self.store.add_links(new)
+        except LinkConflict as conflict:  # the created record is linked elsewhere already
+            detail = {"reason": str(conflict), "source": [source_system, source_id]}
+            self.store.add_review("conflict", conv.system, conv.variant, str(row.record_id), detail)
+            return
         row.stable_id = stable
 
 

@@ -92,6 +92,8 @@ class BatchWriter:
         self.tally = tally
         self.links_for = links_for  # (system, variant, ids) -> record id -> stable id
         self.plan_now: datetime | None = None  # when the plan was made (re-plans use it)
+        # Creates: called with each created row, inside the batch transaction (links it).
+        self.created_hook: Callable[[ObjectConverter, Row], None] | None = None
 
     # --- updates -------------------------------------------------------------------
 
@@ -113,10 +115,10 @@ class BatchWriter:
             current, _ = conv.to_canonical(record.fields)
             values = self._replan(conv, update, current, record.modified)
             stable = update.stable_id or stables.get(update.record_id)
-            row = self._row(conv, update.record_id, stable, values, current)
+            row = self.row(conv, update.record_id, stable, values, current)
             if row.native:
                 rows.append(row)
-        return self._send(conv, rows, create=False)
+        return self.send(conv, rows, create=False)
 
     def _replan(
         self, conv: ObjectConverter, update: Update, current: Mapping[str, Any], version: Any
@@ -145,7 +147,7 @@ class BatchWriter:
                     values[change.field] = again.new
         return values
 
-    def _row(
+    def row(
         self,
         conv: ObjectConverter,
         record_id: str | None,
@@ -153,6 +155,15 @@ class BatchWriter:
         values: Mapping[str, Any],
         current: Mapping[str, Any],
     ) -> Row:
+        """One record's writes in native form; values the CRM cannot take are left out (listed).
+
+        Args:
+            conv: the target variant's converter.
+            record_id: the record (None for a create).
+            stable: its stable id, when linked.
+            values: canonical values to write.
+            current: the record's canonical values now (the journal's before-values).
+        """
         native, problems = conv.to_native(values)
         bad = {p.field for p in problems}
         for problem in problems:
@@ -192,13 +203,14 @@ class BatchWriter:
         for row, size in zip(rows, sizes, strict=True):
             row.journal = [next(ids) for _ in range(size)]
 
-    def _send(
+    def send(
         self,
         conv: ObjectConverter,
         rows: list[Row],
         create: bool,
         keys: Sequence[str | None] = (),
     ) -> CrmError | None:
+        """Journal, write and record one batch; returns the error that stopped it, if any."""
         if not rows:
             return None
         self.journal(conv, rows)
@@ -227,7 +239,8 @@ class BatchWriter:
                     continue
                 if create:
                     row.record_id = result.id
-                    self.on_created(conv, row)
+                    if self.created_hook is not None:
+                        self.created_hook(conv, row)
                     self.tally.created[conv.system] += 1
                 else:
                     self.tally.records_updated[conv.system] += 1
@@ -241,9 +254,6 @@ class BatchWriter:
                             for k, v in {**row.extra_bases, **row.values}.items()
                         ]
                     )
-
-    def on_created(self, conv: ObjectConverter, row: Row) -> None:
-        """Hook for creates: link the new record (set by `sync.apply`)."""
 
     def _rejected(self, conv: ObjectConverter, row: Row, result: WriteResult) -> None:
         reason = f"{result.error_code}: {result.message}"
