@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,8 @@ def one_size(size: int) -> list[list[Any]]:
         f"calls for all objects, {script.failed} refused calls"
     )
     applied = (synced or {}).get("applied", {})
+    print(f"  sync plan: {(synced or {}).get('plan')}")
+    print(f"  sync refused by the CRM (reason, digits folded): {_reasons(applied)}")
     for system in PAGE:
         written, tasks = writes["written"][system], writes["tasks"][system]
         low = minimum(system, counts, RULES_OBJECTS[system], written, tasks)
@@ -242,6 +245,15 @@ def one_size(size: int) -> list[list[Any]]:
             _row(size, system, "sync, first (usual computed)", sync_calls[system], low, usual)
         )
     return rows
+
+
+def _reasons(applied: dict[str, Any]) -> list[tuple[str, int]]:
+    """The most common reasons the CRMs refused sync writes."""
+    reasons = Counter(
+        re.sub(r"\d+", "N", f"{r.get('system')} {r.get('object')}: {r.get('reason')}")[:90]
+        for r in applied.get("rejected") or []
+    )
+    return reasons.most_common(4)
 
 
 def _row(size: int, system: str, job: str, crmops: int, low: int, usual: int) -> list[Any]:
