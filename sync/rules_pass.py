@@ -19,6 +19,7 @@ from rules.compiler import Compiled
 from rules.engine import evaluate_lead, evaluate_opportunity
 from rules.lead import CanonicalLead, CanonicalOpportunity
 from sync.compiled import CompiledMapping
+from sync.rules_deals import WON_STAGE, won_deals, won_stage_ids
 from sync.rules_plan import RecordPlan, plan_record
 from sync.rules_source import PAIRS, Item, Kind, read_fields, to_item
 from sync.rules_systems import OwnerDirectory, SystemSpec
@@ -129,14 +130,27 @@ class SystemPass:
             return evaluate_opportunity(self.compiled, record, self.now)
         return None
 
+    def won_deals(self, records: Sequence[Record]) -> dict[str, bool]:
+        """`has_won_deal` of the leads read this pass (only those: a quiet pass asks nothing)."""
+        won_ids: frozenset[str] = frozenset()
+        if self.spec.system == "hubspot":
+            crm = self.compiled.rules.stage_values.get("hubspot")
+            values = crm.opportunity.get(WON_STAGE, {}) if crm else {}
+            won_ids = won_stage_ids(values, self.stage_ids)
+        return won_deals(self.connector, records, won_ids)
+
     def plan(self, kind: Kind, records: Sequence[Record]) -> list[RecordPlan]:
         """Items, decisions and plans for records of one object."""
         object = self.spec.objects()[kind]
         converter = self.mapping.converter(self.spec.system, object)
         stable = self.stable_ids(kind, records)
+        won = self.won_deals(records) if kind == "lead" else {}
         plans = []
         for record in records:
-            item = to_item(kind, converter, record, stable[record.id], self.owners, self.zone)
+            item = to_item(
+                kind, converter, record, stable[record.id], self.owners, self.zone,
+                won.get(record.id),
+            )  # fmt: skip
             decision = self.evaluate(item)
             plans.append(
                 plan_record(self.spec, self.compiled, item, decision, self.owners, self.stage_ids)

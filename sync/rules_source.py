@@ -89,9 +89,6 @@ def canonical_values(
         values = _opportunity_values(values, record, zone)
     owner = values.get("owner_id")
     values["manager_id"] = owners.managers.get(owner) if owner else None
-    if kind == "lead":
-        # Salesforce: an unconverted lead has no opportunity; HubSpot: see the module README.
-        values["has_won_deal"] = None
     return values, notes
 
 
@@ -102,8 +99,12 @@ def to_item(
     stable_id: str,
     owners: OwnerDirectory,
     zone: ZoneInfo,
+    won_deal: bool | None = None,
 ) -> Item:
-    """An `Item` ready to evaluate (or carrying why it cannot be)."""
+    """An `Item` ready to evaluate (or carrying why it cannot be).
+
+    `won_deal` is the lead's `has_won_deal` (sync/rules_deals.py; None: unknown).
+    """
     item = Item(
         kind,
         converter.system,
@@ -114,6 +115,8 @@ def to_item(
         read_only=converter.is_read_only(record.fields),
     )
     values, item.problems = canonical_values(kind, converter, record, owners, zone)
+    if kind == "lead":
+        values["has_won_deal"] = won_deal
     item.owner_usable = owners.usable(values.get("owner_id"))
     data = rules_record(values, stable_id, converter.system, kind)
     cls = CanonicalLead if kind == "lead" else CanonicalOpportunity

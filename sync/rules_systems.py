@@ -70,7 +70,11 @@ SALESFORCE = SystemSpec(
     task_note="Description",
     deferred_status="Deferred",
     open_status="Not Started",
-    lead_extra_reads=("IsConverted", "ConvertedContactId"),
+    lead_extra_reads=(
+        "IsConverted",
+        "ConvertedContactId",
+        "ConvertedOpportunity.IsWon",  # has_won_deal (sync/rules_deals.py)
+    ),
 )
 HUBSPOT = SystemSpec(
     system="hubspot",

@@ -13,10 +13,7 @@ opted-out lead's open outreach tasks, each in full batches. Review items
 and listed in the result. The cursor is saved only after an object's writes
 settled, so a crash means a rerun reads the same records again.
 
-`has_won_deal`: a Salesforce lead has no opportunities until it is converted (and
-a converted lead is never written), and the HubSpot connector reads no
-associations, so it is left unknown; a HubSpot contact at `customer` already
-stands at `sold`.
+`has_won_deal` is derived for the leads read in each pass (sync/rules_deals.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,144 @@
+"""`has_won_deal` is derived for the leads a rules pass reads: Salesforce and HubSpot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from integrations.base import WriteRow
+from rules.lead import CanonicalLead
+from sync.rules_pass import SystemPass
+from sync.rules_systems import SPECS
+from sync.rulesjob import RulesContext
+from tests.e2e import rules_support as rs
+from tests.e2e.support import admin
+
+
+def _pass(context: RulesContext, system: str) -> SystemPass:
+    owners, stage_ids, mapped = context.prepare(system)  # type: ignore[arg-type]
+    return SystemPass(
+        context.store, context.connectors[system], SPECS[system], context.compiled, mapped,  # type: ignore[index]
+        owners, stage_ids, rs.now(), True, True,
+    )  # fmt: skip
+
+
+def _won_flags(context: RulesContext, system: str) -> dict[str, bool | None]:
+    """Record id -> the has_won_deal the rules saw, for every lead read in a full pass."""
+    plans = _pass(context, system).collect("lead").plans
+    return {
+        p.item.record_id: p.item.canonical.has_won_deal
+        for p in plans
+        if isinstance(p.item.canonical, CanonicalLead)
+    }
+
+
+def _convert(running: Any, sf: Any, count: int, **options: Any) -> list[dict[str, Any]]:
+    """Convert `count` leads (those the sandbox refuses, e.g. with an inactive owner, skipped)."""
+    done: list[dict[str, Any]] = []
+    for lead in sf.read_all("Lead", ["IsConverted"]):
+        if len(done) == count:
+            break
+        if lead.fields.get("IsConverted"):
+            continue
+        try:
+            done.append(
+                admin(running, "salesforce", "convert_lead", {"lead_id": lead.id, **options})
+            )
+        except requests.HTTPError:
+            continue
+    return done
+
+
+def test_salesforce_converted_lead_with_a_won_opportunity(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    sf = context.connectors["salesforce"]
+    converted, opened = _convert(running, sf, 2)
+    won, open_ = converted["leadId"], opened["leadId"]
+    sf.update("Opportunity", [WriteRow({"StageName": "Closed Won"}, id=converted["opportunityId"])])
+    leads = sf.read_all("Lead", ["IsConverted"])
+    plain = next(r.id for r in leads if not r.fields.get("IsConverted"))
+
+    flags = _won_flags(context, "salesforce")
+
+    assert flags[won] is True
+    assert flags[open_] is False
+    assert flags[plain] is False  # not converted: no opportunity yet
+
+
+def test_salesforce_reads_it_with_the_lead_at_no_extra_call(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    sf = context.connectors["salesforce"]
+    done = _convert(running, sf, 2)
+    sf.update("Opportunity", [WriteRow({"StageName": "Closed Won"}, id=done[0]["opportunityId"])])
+    rs.reset_counts(running)
+
+    flags = _won_flags(context, "salesforce")
+
+    assert flags[done[0]["leadId"]] is True
+    # The owners' query and the leads' query: nothing more for the converted leads.
+    assert sum(rs.counts(running)["salesforce"].values()) == 2
+
+
+class _WithAssociations:
+    """The HubSpot connector plus `associated_ids`, read through the SDK's v4 batch read."""
+
+    def __init__(self, connector: Any) -> None:
+        self._connector = connector
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connector, name)
+
+    def associated_ids(self, src: str, dst: str, ids: Sequence[str]) -> dict[str, list[str]]:
+        api = self._connector.transport.sdk.crm.associations.v4.batch_api
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(ids), 100):
+            self.calls += 1
+            body = {"inputs": [{"id": i} for i in ids[start : start + 100]]}
+            raw = api.get_page(src, dst, body, _preload_content=False)
+            for row in json.loads(raw.data).get("results", []):
+                found[str(row["from"]["id"])] = [str(t["toObjectId"]) for t in row["to"]]
+        return found
+
+
+def test_hubspot_contact_with_a_closed_won_deal(make_sandbox: Any, tmp_path: Path) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    hs: Any = context.connectors["hubspot"]
+    _, stage_ids, _ = context.prepare("hubspot")
+    contacts = [r.id for r in hs.read_all("contacts", ["email"])]
+    won, lost = contacts[0], contacts[1]
+    deals = hs.create(
+        "deals",
+        [
+            WriteRow({"dealname": "Roof", "dealstage": stage_ids["Closed Won"]}),
+            WriteRow({"dealname": "Gutter", "dealstage": stage_ids["Closed Lost"]}),
+        ],
+    )
+    hs.writer.associate("deals", "contacts", [(deals[0].id, won), (deals[1].id, lost)])
+    wrapped = _WithAssociations(hs)
+    context.connectors["hubspot"] = wrapped  # type: ignore[assignment]
+
+    flags = _won_flags(context, "hubspot")
+
+    assert flags[won] is True
+    assert flags[lost] is False
+    assert wrapped.calls == -(-len(flags) // 100)  # 100 contacts per association read
+
+
+def test_hubspot_without_association_reads_leaves_it_unknown(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    assert set(_won_flags(context, "hubspot").values()) == {None}
