@@ -34,7 +34,7 @@ from sync.mapping import SIDES, Side
 from sync.plan import Plan, new_plan
 from sync.planner import GONE_KIND, PairPlanner
 from sync.reconcile_shards import read_shards
-from sync.report import ApiTally, Rejection, Report, close_run, exit_code_for
+from sync.report import ApiTally, ObjectTally, Rejection, Report, close_run, exit_code_for
 from sync.rules_systems import read_owners
 from sync.sla import SlaCounter, add_sla
 from sync.store import StateStore
@@ -44,31 +44,18 @@ Progress = Callable[[str], None]
 OTHER: dict[str, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
 REJECTED_EXIT = 1
 PLAN_TTL = timedelta(hours=6)  # a reconcile's plan is applied at once, never saved
+PLAN_ITEMS = ("updates", "creates", "links", "review")
+DROPPED_WHEN_DRY = ("updates", "creates", "links")  # counted, then let go; review is reported
 SLA_VARIANTS = {"salesforce": ("Lead",), "hubspot": ("contacts",)}  # where new leads live
 
 
 @dataclass
-class PairSlice:
-    """Where one pair's items start and end in the shared plan, and its planner counts."""
-
-    updates: tuple[int, int] = (0, 0)
-    creates: tuple[int, int] = (0, 0)
-    review: tuple[int, int] = (0, 0)
-    matched: int = 0
-    in_sync: int = 0
-
-
-@dataclass
 class Reconciled:
-    """A reconcile's plan and agreed bases, each pair's slice of it, and what apply did."""
+    """A reconcile's plan (whole only when it is applied), figures per pair, what apply did."""
 
     outcome: SyncOutcome
-    slices: dict[str, PairSlice] = field(default_factory=dict)
+    tallies: dict[str, ObjectTally] = field(default_factory=dict)
     tally: Tally | None = None
-
-
-def _span(plan: Plan, name: str, start: int) -> tuple[int, int]:
-    return start, len(getattr(plan, name))
 
 
 def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
@@ -81,29 +68,43 @@ def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
 def _reconcile_pair(
     job: Job, pair: str, done: Reconciled, sla: Mapping[Side, SlaCounter] | None, keep: bool
 ) -> None:
-    """Read one pair whole, match and diff it (shard by shard) into the plan; note its slice.
+    """Read one pair whole, match and diff it shard by shard, and count what it plans.
 
-    `keep`: keep the bases both sides agree on, to store them after a repair (a dry
-    reconcile stores nothing, so it need not hold them).
+    `keep`: keep the plan items and agreed bases, to apply and store them; a dry
+    reconcile only counts them, so it never holds a whole first-run plan.
     """
     plan = done.outcome.plan
-    starts = {name: len(getattr(plan, name)) for name in ("updates", "creates", "review")}
-    part = PairSlice()
+    tally = done.tallies.setdefault(pair, ObjectTally())
     for gatherer in read_shards(job, pair):
+        starts = {name: len(getattr(plan, name)) for name in PLAN_ITEMS}
         partners(job, gatherer)
         merges, vanished = missing(job, gatherer)
         planner = PairPlanner(job.compiled, job.store, gatherer.result, plan)
         planned = planner.run(merges, vanished, True)
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)
+        tally.matched += planned.matched
+        tally.in_sync += planned.in_sync
+        _count(plan, starts, tally)
         if keep:
             done.outcome.agreed.update(planned.agreed)
-        part.matched += planned.matched
-        part.in_sync += planned.in_sync
-    part.updates, part.creates, part.review = (
-        _span(plan, name, start) for name, start in starts.items()
-    )
-    done.slices[pair] = part
+        else:
+            for name in DROPPED_WHEN_DRY:
+                del getattr(plan, name)[starts[name] :]
+
+
+def _count(plan: Plan, starts: Mapping[str, int], tally: ObjectTally) -> None:
+    """Figures of the plan items added since `starts` (planned, before any write)."""
+    for update in plan.updates[starts["updates"] :]:
+        tally.updated[update.system] += 1
+        tally.conflicts += sum(1 for c in update.changes if c.conflict)
+    for create in plan.creates[starts["creates"] :]:
+        tally.created[create.system] += 1
+        tally.only_in[OTHER[create.system]] += 1
+    kinds = Counter(item.kind for item in plan.review[starts["review"] :])
+    tally.conflicts += kinds["conflict"]
+    tally.duplicates += kinds["duplicate"]
+    tally.fuzzy += kinds["fuzzy"]
 
 
 def reconcile(
@@ -113,6 +114,7 @@ def reconcile(
     apply: bool = False,
     sla: Mapping[Side, SlaCounter] | None = None,
     progress: Progress | None = None,
+    keep_plan: bool = False,
 ) -> Reconciled:
     """Compare every pair read whole; with `apply`, repair the drift through the sync's apply.
 
@@ -122,6 +124,8 @@ def reconcile(
         apply: write the repairs; otherwise nothing is written anywhere.
         sla: SLA counters per system, fed with the persons read.
         progress: called with a short line as each pair is read and planned.
+        keep_plan: keep every plan item of a dry reconcile too (by default it keeps
+            only the review items and link moves, and counts the rest).
 
     Raises:
         CrmError: a CRM stopped the run; repairs already written stay journaled.
@@ -130,7 +134,7 @@ def reconcile(
     for pair in PAIRS:
         if progress:
             progress(f"reading every {pair} record on both sides")
-        _reconcile_pair(job, pair, done, sla, keep=apply)
+        _reconcile_pair(job, pair, done, sla, keep=apply or keep_plan)
     plan = done.outcome.plan
     if apply:
         if run_id is None:
@@ -153,25 +157,28 @@ def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> Non
     rejected instead of updated or created, and listed with their reason.
     """
     pair_of = _pairs(job)
-    rejections = [Rejection(**r) for r in (tally.rejected if tally else [])]
-    refused = {(r.system, r.record_id) for r in rejections}
     for update in plan.updates:
         counts = report.tally(pair_of.get((update.system, update.object), update.object))
         counts.conflicts += sum(1 for c in update.changes if c.conflict)
-        if (update.system, update.record_id) not in refused:
-            counts.updated[update.system] += 1
+        counts.updated[update.system] += 1
     for create in plan.creates:
-        report.tally(pair_of.get((create.system, create.object), create.object)).created[
-            create.system
-        ] += 1
+        counts = report.tally(pair_of.get((create.system, create.object), create.object))
+        counts.created[create.system] += 1
+    _refused(report, job, plan, tally)
+    _count_departures(report, plan)
+
+
+def _refused(report: Report, job: Job, plan: Plan, tally: Tally | None) -> None:
+    """Move what the CRMs refused from updated/created to rejected, and list it."""
+    pair_of = _pairs(job)
+    rejections = [Rejection(**r) for r in (tally.rejected if tally else [])]
     updated = {(u.system, u.record_id) for u in plan.updates}
     for r in rejections:
         counts = report.tally(pair_of.get((r.system, r.object), r.object))
         counts.rejected += 1
-        if (r.system, r.record_id) not in updated:  # a refused create
-            counts.created[r.system] = max(0, counts.created[r.system] - 1)
+        moved = counts.updated if (r.system, r.record_id) in updated else counts.created
+        moved[r.system] = max(0, moved[r.system] - 1)
     report.rejections.extend(rejections)
-    _count_departures(report, plan)
 
 
 def _count_departures(report: Report, plan: Plan) -> None:
@@ -185,17 +192,12 @@ def _count_departures(report: Report, plan: Plan) -> None:
 
 
 def fill_report(report: Report, job: Job, done: Reconciled) -> None:
-    """Add a reconcile's figures: per-pair matches, drift, review items, deletions, writes."""
+    """Add a reconcile's figures: per-pair matches and drift, refusals, review, departures."""
+    for pair, tally in done.tallies.items():
+        report.tally(pair).add(tally)
     plan = done.outcome.plan
-    for pair, part in done.slices.items():
-        counts = report.tally(pair)
-        counts.matched, counts.in_sync = part.matched, part.in_sync
-        for create in plan.creates[slice(*part.creates)]:
-            counts.only_in[OTHER[create.system]] += 1
-        kinds = Counter(item.kind for item in plan.review[slice(*part.review)])
-        counts.conflicts += kinds["conflict"]
-        counts.duplicates, counts.fuzzy = kinds["duplicate"], kinds["fuzzy"]
-    add_writes(report, job, plan, done.tally)
+    _refused(report, job, plan, done.tally)
+    _count_departures(report, plan)
     report.review.extend(
         {
             "kind": item.kind,

@@ -68,6 +68,15 @@ class ObjectTally:
     fuzzy: int = 0
     rejected: int = 0
 
+    def add(self, more: ObjectTally) -> None:
+        """Add another tally's figures to this one (e.g. the sync's and the reconcile's)."""
+        for name in ("matched", "in_sync", "conflicts", "duplicates", "fuzzy", "rejected"):
+            setattr(self, name, getattr(self, name) + getattr(more, name))
+        for name in ("updated", "created", "only_in"):
+            mine = getattr(self, name)
+            for system, count in getattr(more, name).items():
+                mine[system] = mine.get(system, 0) + count
+
 
 @dataclass(frozen=True)
 class Rejection:
