@@ -27,6 +27,22 @@ GONE_KIND = "deleted"  # review kind for a linked record that left its CRM
 HELD_KINDS = frozenset({"duplicate", "fuzzy", "conflict"})
 
 
+def held_for_review(store: StateStore) -> set[tuple[str, str]]:
+    """(system, record id) of records an open duplicate, look-alike or conflict item names.
+
+    An incremental read sees one record of such a group at a time, where it would
+    look unique: it is neither linked nor created until a person settles the item.
+    """
+    held: set[tuple[str, str]] = set()
+    for item in store.reviews(open_only=True):
+        if item.kind not in HELD_KINDS:
+            continue
+        held.add((item.system, item.record_id))
+        records = item.detail.get("records") if isinstance(item.detail, dict) else None
+        held.update((str(s), str(r)) for s, r in records or [])
+    return held
+
+
 @dataclass
 class Vanished:
     """A linked record that a read by id did not return."""
@@ -71,24 +87,9 @@ class PairPlanner:
                 found.update({(system, rid): link.stable_id for rid, link in links.items()})
         return found
 
-    def held_for_review(self) -> set[tuple[str, str]]:
-        """Unlinked records an open duplicate, look-alike or conflict item names.
-
-        An incremental read sees one record of such a group at a time, where it would
-        look unique: it is neither linked nor created until a person settles the item.
-        """
-        held: set[tuple[str, str]] = set()
-        for item in self.store.reviews(open_only=True):
-            if item.kind not in HELD_KINDS:
-                continue
-            held.add((item.system, item.record_id))
-            records = item.detail.get("records") if isinstance(item.detail, dict) else None
-            held.update((str(s), str(r)) for s, r in records or [])
-        return held
-
     def _hold(self, cands: dict[Side, list[Candidate]], links: Mapping[Any, str]) -> None:
         """Drop unlinked candidates held for review, and any sharing an email with them."""
-        held = self.held_for_review()
+        held = held_for_review(self.store)
         free = {s: [c for c in cands[s] if (s, c.id) not in links] for s in SIDES}
         emails = {c.email for s in SIDES for c in free[s] if (s, c.id) in held and c.email}
         for system in SIDES:

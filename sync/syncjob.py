@@ -26,7 +26,7 @@ from sync.gather import Gatherer, native_fields, read_changes, variants
 from sync.job import PAIRS, Job, complete_job, open_job
 from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
-from sync.planner import PairPlanner, Vanished
+from sync.planner import PairPlanner, Vanished, held_for_review
 from sync.store_types import BaseValue, Link
 
 __all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from here
@@ -214,15 +214,20 @@ def look_up_unlinked(job: Job, g: Gatherer) -> None:
     if g.result.pair != "person":
         return
     seen = g.result.seen
+    held = held_for_review(job.store)
     for system in SIDES:
         other: Side = "hubspot" if system == "salesforce" else "salesforce"
         objects = [c.variant for c in variants(job.compiled, "person", system)]
         linked = job.store.links_for_ids(system, list(seen[system]), objects)
+        # Converted leads and records held for review are never linked: no look-up.
         emails = sorted(
             {
                 x.values["email"]
                 for rid, x in seen[system].items()
-                if rid not in linked and x.values.get("email")
+                if rid not in linked
+                and (system, rid) not in held
+                and not x.read_only
+                and x.values.get("email")
             }
         )
         if emails and other not in g.result.whole:
