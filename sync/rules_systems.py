@@ -36,6 +36,7 @@ class SystemSpec:
     task_note: str
     deferred_status: str
     open_status: str
+    closed_statuses: frozenset[str] = frozenset()  # task statuses a deferral leaves alone
     lead_extra_reads: tuple[str, ...] = ()
     lifecycle: str | None = None  # a stage field that HubSpot never moves backward
 
@@ -70,6 +71,7 @@ SALESFORCE = SystemSpec(
     task_note="Description",
     deferred_status="Deferred",
     open_status="Not Started",
+    closed_statuses=frozenset({"Completed", "Deferred"}),
     lead_extra_reads=(
         "IsConverted",
         "ConvertedContactId",
@@ -92,6 +94,7 @@ HUBSPOT = SystemSpec(
     task_note="hs_task_body",
     deferred_status="DEFERRED",
     open_status="NOT_STARTED",
+    closed_statuses=frozenset({"COMPLETED", "DEFERRED"}),
     lifecycle="lifecyclestage",
 )
 SPECS: dict[str, SystemSpec] = {"salesforce": SALESFORCE, "hubspot": HUBSPOT}

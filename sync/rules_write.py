@@ -163,24 +163,28 @@ class RulesWriter:
             self._done_batch(object, len(chunk))
 
     def defer_tasks(self, keys: Sequence[TaskKey], note: str) -> None:
-        """Close open outreach tasks as Deferred with a note (journaled like field writes)."""
+        """Close open outreach tasks as Deferred with a note (journaled like field writes).
+
+        Each batch's tasks are read first, so the journal holds each task's real status
+        and note before (what undo puts back); tasks gone or already closed are left.
+        """
         spec, object = self.spec, self.spec.task_object
         ready = [k for k in keys if k.task_id]
         for chunk in batches(ready, spec.batch_size):
-            entries = [
-                PlannedWrite(
-                    spec.system,
-                    object,
-                    k.task_id,
-                    spec.task_status,
-                    spec.open_status,
-                    spec.deferred_status,
-                    k.stable_id,
-                )
-                for k in chunk
-            ]
-            ids = [[i] for i in self.store.journal_planned(self.run_id, entries)]
+            before = self._task_fields([k.task_id or "" for k in chunk])
+            chunk = [k for k in chunk if _still_open(spec, before.get(k.task_id or ""))]
+            if not chunk:
+                continue
             fields = {spec.task_status: spec.deferred_status, spec.task_note: note}
+            entries = [
+                PlannedWrite(spec.system, object, k.task_id, name, was, value, k.stable_id)
+                for k in chunk
+                for name, value in fields.items()
+                for was in (before[k.task_id or ""].get(name),)
+            ]
+            journaled = self.store.journal_planned(self.run_id, entries)
+            width = len(fields)
+            ids = [journaled[i : i + width] for i in range(0, len(journaled), width)]
             rows = [WriteRow(dict(fields), id=k.task_id) for k in chunk]
             results, stopped = self._answered(self.connector.update, object, rows)
             self._settle(ids, results)
@@ -193,3 +197,14 @@ class RulesWriter:
             if stopped is not None:
                 raise stopped
             self._done_batch(object, len(chunk))
+
+    def _task_fields(self, task_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Task id -> its status and note as they stand (one read per batch)."""
+        names = [self.spec.task_status, self.spec.task_note]
+        found = self.connector.read_by_ids(self.spec.task_object, task_ids, names)
+        return {r.id: r.fields for r in found}
+
+
+def _still_open(spec: SystemSpec, fields: dict[str, Any] | None) -> bool:
+    """A task that exists and is not closed (a rep may have completed it meanwhile)."""
+    return fields is not None and fields.get(spec.task_status) not in spec.closed_statuses

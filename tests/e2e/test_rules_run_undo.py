@@ -43,3 +43,49 @@ def test_undo_puts_fields_back_and_closes_tasks(make_sandbox: Any, tmp_path: Pat
     left = context.store.journal_for_run(done.run_id or 0, state="written")
     assert (touched, "Crmops_Score__c") in {(e.record_id, e.field) for e in left}
     assert {e.field for e in left} <= {"Crmops_Score__c", "OwnerId"}
+
+
+def _outreach_tasks(context: Any, run_id: int | None, system: str) -> dict[str, list[str]]:
+    """Record id -> ids of the outreach tasks the run created for it in `system`."""
+    found: dict[str, list[str]] = {}
+    for k in context.store.tasks_of_run(run_id or 0):
+        if k.system == system and k.outreach and k.task_id and k.record_id:
+            found.setdefault(k.record_id, []).append(k.task_id)
+    return found
+
+
+def test_undo_of_a_deferral_restores_each_tasks_real_status(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    first = run_rules(context, "both", False, rs.now())
+    sf, hs = context.connectors["salesforce"], context.connectors["hubspot"]
+    lead, sf_tasks = next(iter(_outreach_tasks(context, first.run_id, "salesforce").items()))
+    contact, hs_tasks = next(iter(_outreach_tasks(context, first.run_id, "hubspot").items()))
+    # A rep started one task (with a note of their own) and completed another.
+    sf.update("Task", [WriteRow({"Status": "In Progress", "Description": "Called twice"},
+                                id=sf_tasks[0])])  # fmt: skip
+    hs.update("tasks", [WriteRow({"hs_task_status": "IN_PROGRESS"}, id=hs_tasks[0])])
+    completed = [WriteRow({"Status": "Completed"}, id=t) for t in sf_tasks[1:2]]
+    if completed:
+        sf.update("Task", completed)
+    sf.update("Lead", [WriteRow({"HasOptedOutOfEmail": True}, id=lead)])
+    hs.update("contacts", [WriteRow({"hs_email_optout": "true"}, id=contact)])
+    deferring = run_rules(context, "both", False, rs.now())
+    started = sf.read_by_ids("Task", sf_tasks[:1], ["Status"])[0].fields["Status"]
+    assert started == "Deferred"
+    assert deferring.summary["tasks_deferred"] == len(sf_tasks) - len(completed) + len(hs_tasks)
+
+    undo_id = context.store.start_run("undo")
+    undo_rules_run(context.store, context.connectors, deferring.run_id or 0, False, undo_id)
+
+    after = {t.id: t.fields for t in sf.read_by_ids("Task", sf_tasks, ["Status", "Description"])}
+    assert after[sf_tasks[0]]["Status"] == "In Progress"
+    assert after[sf_tasks[0]]["Description"] == "Called twice"
+    assert all(after[t]["Status"] == "Completed" for t in sf_tasks[1:2])
+    assert all(after[t]["Status"] == "Not Started" for t in sf_tasks[2:])
+    hs_after = {t.id: t.fields["hs_task_status"]
+                for t in hs.read_by_ids("tasks", hs_tasks, ["hs_task_status"])}  # fmt: skip
+    assert hs_after[hs_tasks[0]] == "IN_PROGRESS"
+    assert all(hs_after[t] == "NOT_STARTED" for t in hs_tasks[1:])
