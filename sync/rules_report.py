@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,39 +63,73 @@ def _review_row(review: NewReview) -> dict[str, Any]:
     }
 
 
-def summarise(results: SystemResults, dry_run: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The run's summary (as recorded with the run) and its review items."""
-    temperature: Counter[str] = Counter()
-    moves: Counter[str] = Counter()
-    tasks: Counter[str] = Counter()
+@dataclass
+class _Tally:
+    """What one CRM's part of a run decided: bands, stage moves and tasks by rule."""
+
+    temperature: Counter[str] = field(default_factory=Counter)
+    moves: Counter[str] = field(default_factory=Counter)
+    tasks: Counter[str] = field(default_factory=Counter)
+
+    def as_json(self, bands: Sequence[str]) -> dict[str, Any]:
+        """Every band in the rules file's order (zeros too), then moves and tasks by name."""
+        temperature = {b: self.temperature[b] for b in bands}
+        temperature.update(sorted((b, n) for b, n in self.temperature.items() if b not in bands))
+        return {
+            "temperature": temperature,
+            "stage_moves": dict(sorted(self.moves.items())),
+            "tasks": dict(sorted(self.tasks.items())),
+        }
+
+
+def _tally(collected: list[Collected], made: list[PlannedTask], counts: Counter[str]) -> _Tally:
+    tally = _Tally()
+    for c in collected:
+        for plan in c.plans:
+            counts[c.kind + "s"] += 1
+            counts["read_only"] += plan.item.read_only
+            counts["records_changed" if plan.changes else "records_unchanged"] += 1
+            counts["fields_planned"] += len(plan.changes)
+            decision = plan.decision
+            if isinstance(decision, LeadDecision):
+                tally.temperature[decision.temperature] += 1
+            if decision is not None and plan.stage_moved:
+                tally.moves[f"{decision.stage.from_} -> {decision.stage.to}"] += 1
+    tally.tasks.update(t.rule for t in made)
+    return tally
+
+
+def summarise(
+    results: SystemResults, dry_run: bool, bands: Sequence[str] = ()
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run's summary (as recorded with the run) and its review items.
+
+    `temperature`, `stage_moves` and `tasks` (tasks created, or planned in a dry run, by
+    rule) cover every CRM of the run; `by_system` has them per CRM. `bands` are the band
+    names in the rules file's order: each is listed, with 0 when no lead is in it.
+    """
     counts: Counter[str] = Counter()
+    total = _Tally()
+    by_system: dict[str, dict[str, Any]] = {}
     reviews: list[NewReview] = []
-    for collected, planned, outcome in results.values():
-        for c in collected:
-            for plan in c.plans:
-                counts[c.kind + "s"] += 1
-                counts["read_only"] += plan.item.read_only
-                counts["records_changed" if plan.changes else "records_unchanged"] += 1
-                counts["fields_planned"] += len(plan.changes)
-                reviews += plan.reviews
-                decision = plan.decision
-                if isinstance(decision, LeadDecision):
-                    temperature[decision.temperature] += 1
-                if decision is not None and plan.stage_moved:
-                    moves[f"{decision.stage.from_} -> {decision.stage.to}"] += 1
-        made = planned if dry_run else outcome.tasks_created
-        tasks.update(t.rule for t in made)
+    for system, (collected, planned, outcome) in results.items():
+        tally = _tally(collected, planned if dry_run else outcome.tasks_created, counts)
+        by_system[system] = tally.as_json(bands)
+        for mine, theirs in zip(
+            (total.temperature, total.moves, total.tasks),
+            (tally.temperature, tally.moves, tally.tasks),
+            strict=True,
+        ):
+            mine.update(theirs)
+        reviews += [r for c in collected for p in c.plans for r in p.reviews] + outcome.rejected
         counts["fields_written"] += outcome.fields_written
         counts["tasks_deferred"] += len(outcome.deferred)
-        reviews += outcome.rejected
     rejected = sum(1 for r in reviews if r.kind == "rejected")
     summary = {
         "leads": counts["leads"],
         "opportunities": counts["opportunitys"],
-        "temperature": dict(sorted(temperature.items())),
-        "stage_moves": dict(sorted(moves.items())),
-        "tasks": dict(sorted(tasks.items())),
-        "tasks_total": sum(tasks.values()),
+        **total.as_json(bands),
+        "tasks_total": sum(total.tasks.values()),
         "records_changed": counts["records_changed"],
         "fields_planned": counts["fields_planned"],
         "fields_written": counts["fields_written"],
@@ -103,6 +137,7 @@ def summarise(results: SystemResults, dry_run: bool) -> tuple[dict[str, Any], li
         "read_only": counts["read_only"],
         "reviews": dict(sorted(Counter(r.kind for r in reviews).items())),
         "rejected": rejected,
+        "by_system": by_system,
     }
     return summary, [_review_row(r) for r in reviews]
 

@@ -217,7 +217,8 @@ def run_rules(
             context.store.finish_run(run_id, "failed", FAILED_EXIT, calls, {"error": "stopped"})
         raise
     calls = _calls_since(context, start_calls)
-    summary, reviews = summarise(results, dry_run)
+    bands = [band.name for band in context.compiled.rules.scoring.bands]
+    summary, reviews = summarise(results, dry_run, bands)
     exit_code = 1 if summary["rejected"] else 0
     if run_id is not None:
         status = "partial" if exit_code else "ok"

@@ -193,3 +193,32 @@ def test_routing_task_owners_due_dates_and_the_run_record(
     assert run.summary["temperature"] == result.summary["temperature"]
     assert sum(run.summary["tasks"].values()) == len(result.tasks)
     assert context.store.reviews(kind="missed_task")
+
+
+def test_summary_has_bands_stage_moves_and_tasks_by_rule(make_sandbox: Any, tmp_path: Path) -> None:
+    """What `crmops demo` shows: leads per band, stage moves, tasks created by rule."""
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    dry = run_rules(context, "both", True, rs.now())
+    done = run_rules(context, "both", False, rs.now())
+
+    bands = ["Extremely Hot", "Hot", "Warm", "Cool", "Cold"]
+    for summary in (dry.summary, done.summary):
+        assert list(summary["temperature"]) == bands  # every band, in the file's order
+        assert sum(summary["temperature"].values()) == summary["leads"] > 0
+        per = summary["by_system"]
+        assert set(per) == {"salesforce", "hubspot"}
+        for name in ("temperature", "stage_moves", "tasks"):
+            total: dict[str, int] = {}
+            for system in per.values():
+                for key, n in system[name].items():
+                    total[key] = total.get(key, 0) + n
+            assert {k: n for k, n in total.items() if n} == {
+                k: n for k, n in summary[name].items() if n
+            }
+    assert done.summary["stage_moves"] and all(" -> " in m for m in done.summary["stage_moves"])
+    by_rule: dict[str, int] = {}
+    for task in done.tasks:
+        by_rule[task["rule"]] = by_rule.get(task["rule"], 0) + 1
+    assert done.summary["tasks"] == by_rule == dry.summary["tasks"]
+    assert done.summary["stage_moves"] == dry.summary["stage_moves"]
