@@ -83,3 +83,27 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["rules", "check", str(path)])
     assert bad.exit_code == exit_codes.BAD_INPUT
     assert f"{path}:{line}: horizonn: unknown key" in bad.stderr
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_check_command_locates_every_kind_and_writes_nothing(
+    case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the CLI: exit 2, `file:line: message` on stderr, no file created or changed."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    path, line = _write_case(case, folder)
+    monkeypatch.chdir(folder)
+    before = _tree(tmp_path)
+
+    result = CliRunner().invoke(app, ["rules", "check", str(path)])
+
+    assert result.exit_code == exit_codes.BAD_INPUT
+    assert result.stdout == ""
+    located = [row for row in result.stderr.splitlines() if row.startswith(f"{path}:{line}: ")]
+    assert any(case["message"] in row for row in located), result.stderr
+    assert _tree(tmp_path) == before
