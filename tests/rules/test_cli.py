@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -85,3 +86,42 @@ def test_check_prints_ok_or_every_problem(tmp_path: Path) -> None:
     assert result.exit_code == exit_codes.BAD_INPUT
     assert f"{rules}:3: bogus: unknown key" in result.stderr
     assert "scoring: required key is missing" in result.stderr
+
+
+LEAD_KEYS = ["id", "score", "temperature", "breakdown", "stage", "tasks"]
+TASK_KEYS = ["rule", "key", "subject", "due", "priority", "assignee"]
+BANDS = {"Extremely Hot", "Hot", "Warm", "Cool", "Cold"}
+
+
+def test_evaluate_json_shape_exactly_as_issue_6_says(tmp_path: Path) -> None:
+    """Key names and order, input order, stage.to == stage.from unmoved, due with offset."""
+    moving = {"id": "00QMOVE", "stage": "new", "created_at": "2026-03-10T13:00:00-04:00",
+              "first_outreach_at": "2026-03-10T13:30:00-04:00", "owner_id": "005A"}  # fmt: skip
+    odd = {"id": "00QODD", "stage": "Nurturing", "owner_id": "005A"}
+    examples = json.loads((FIXTURES / "worked_examples.json").read_text())
+    leads = tmp_path / "leads.json"
+    leads.write_text(json.dumps([moving, *examples, odd]))
+
+    result = run("evaluate", "--input", str(leads), "--now", NOW_ARG, "--json")
+
+    assert result.exit_code == exit_codes.OK, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["id"] for r in rows] == ["00QMOVE", *[e["id"] for e in examples], "00QODD"]
+    for row in rows:
+        assert list(row) == LEAD_KEYS
+        assert row["temperature"] in BANDS
+        assert all(list(e) == ["criterion", "points"] for e in row["breakdown"])
+        assert sum(e["points"] for e in row["breakdown"]) == row["score"]
+        assert list(row["stage"]) == ["from", "to", "reason"]
+        for task in row["tasks"]:
+            assert list(task) == TASK_KEYS
+            due = datetime.fromisoformat(task["due"])
+            assert due.utcoffset() is not None and task["due"][-6:] in ("-04:00", "-05:00")
+    assert rows[0]["stage"] == {
+        "from": "new",
+        "to": "contacted",
+        "reason": "first outreach completed",
+    }
+    unmoved = [r["stage"] for r in rows[1:]]
+    assert all(s["to"] == s["from"] and s["reason"] is None for s in unmoved)
+    assert rows[-1]["stage"]["from"] == "Nurturing"  # unmapped: kept as it is
