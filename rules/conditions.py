@@ -26,13 +26,15 @@ Test = Callable[[Any, "Context"], bool]
 class Moment:
     """`now` with the window boundaries derived from it, computed once per distinct offset."""
 
-    __slots__ = ("_after", "_cache", "calendar", "now", "quarter")
+    __slots__ = ("_after", "_cache", "calendar", "fixed", "now", "quarter")
 
     def __init__(self, now: datetime, calendar: BusinessCalendar) -> None:
         self.now = now
         self.calendar = calendar
         self._cache: dict[tuple[int, str], datetime] = {}
         self._after: dict[tuple[int, str, str], datetime] = {}
+        # Task rule name -> (due, step) of rules due at now + offset (see rules.tasks).
+        self.fixed: dict[str, tuple[datetime, str]] = {}
         local = now.astimezone(calendar.zone)
         self.quarter = f"{local.year}Q{(local.month - 1) // 3 + 1}"
 

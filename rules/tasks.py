@@ -22,6 +22,7 @@ from rules.schema import Condition, TaskRule
 from rules.timing import BusinessCalendar, Duration, parse_duration
 
 STEP_PLACEHOLDERS = frozenset({"anchor", "due", "quarter", "stage", "step", "k"})
+NOW_STEP_FIELDS = frozenset({"anchor", "due", "quarter"})  # same for every record at one now
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 Getter = Callable[[Any, Context], Any]
 
@@ -97,6 +98,7 @@ class CompiledTask:
     step: str
     step_fields: frozenset[str]  # the placeholders `step` uses
     due_always: bool  # a single SLA without a condition
+    at_now: bool  # due at now + offset, step not from the record: fixed for one `now`
     fixed_priority: str | None  # a single priority without a condition
 
 
@@ -114,6 +116,15 @@ def compile_task(
     # The task index offers a stage-based rule only at the stages its top-level stage
     # filters admit, so those filters need not run again per record.
     rest = [c for c in rule.when if not _is_stage_filter(c)] if stage_based else rule.when
+    step_fields = frozenset(placeholders(rule.step))
+    at_now = (
+        len(dues) == 1
+        and not dues[0].when
+        and dues[0].anchor == "now"
+        and not rule.steps
+        and rule.repeat is None
+        and step_fields <= NOW_STEP_FIELDS
+    )
     return CompiledTask(
         name=rule.name,
         scheduled=rule.kind == "scheduled",
@@ -136,8 +147,9 @@ def compile_task(
         priorities=priorities,
         assign_to=rule.assign_to,
         step=rule.step,
-        step_fields=frozenset(placeholders(rule.step)),
+        step_fields=step_fields,
         due_always=len(dues) == 1 and not dues[0].when,
+        at_now=at_now,
         fixed_priority=rule.priority if isinstance(rule.priority, str) else None,
     )
 
@@ -237,19 +249,35 @@ def decide_task(
         assignee: (assignee, assignee kind) chosen by the engine for this rule.
     """
     earliest, latest = limits
-    found = occurrence(task, record, ctx, latest if task.scheduled else FAR_FUTURE)
-    if found is None:
-        return None
-    step = task.step if "{" not in task.step else step_name(task, found, ctx)
+    if task.at_now:
+        due, step = _at_now(task, ctx)
+        if task.scheduled and due > latest:
+            return None
+        subject = task.subject
+    else:
+        found = occurrence(task, record, ctx, latest if task.scheduled else FAR_FUTURE)
+        if found is None:
+            return None
+        step = task.step if "{" not in task.step else step_name(task, found, ctx)
+        zone = ctx.moment.calendar.zone
+        due = found.due if found.due.tzinfo is zone else found.due.astimezone(zone)
+        subject = found.subject
     key = f"{task.name}:{record.id}:{step}"
-    zone = ctx.moment.calendar.zone
-    due = found.due if found.due.tzinfo is zone else found.due.astimezone(zone)
     if task.scheduled and due < earliest:
         return MissedTask(task.name, key, due)
     priority = task.fixed_priority or next(
         (value for test, value in task.priorities if test(record, ctx)), "Normal"
     )
     # Positional: this runs once per task made, on the hot path.
-    return TaskDecision(
-        task.name, key, step, found.subject, due, priority, *assignee, task.outreach
-    )
+    return TaskDecision(task.name, key, step, subject, due, priority, *assignee, task.outreach)
+
+
+def _at_now(task: CompiledTask, ctx: Context) -> tuple[datetime, str]:
+    """Due time and step of a rule due at now + offset: the same for every record at one now."""
+    found = ctx.moment.fixed.get(task.name)
+    if found is None:
+        choice = task.due[0]
+        due = ctx.moment.after(choice.offset, choice.clock)
+        step = step_name(task, Occurrence("", task.subject, ctx.now, 0, due), ctx)
+        found = ctx.moment.fixed[task.name] = (due, step)
+    return found
