@@ -343,3 +343,17 @@ def test_first_response_business_hour_rolls_over_weekends_and_holidays(
 ) -> None:
     decision = evaluate_lead(compiled, lead(stage="new", created_at=created), at(now))
     assert decision.tasks[0].due == at(due)
+
+
+def test_now_anchored_tasks_follow_each_now_on_one_compiled(compiled: Compiled) -> None:
+    """Due time and step of now-anchored rules are shared per `now`, never across them."""
+    record = lead(stage="engaged", created_at=ago(days=400), **HOT)
+    first = {t.rule: t for t in evaluate_lead(compiled, record, NOW).tasks}
+    later_now = at("2026-04-02T09:30:00-04:00")
+    later = {t.rule: t for t in evaluate_lead(compiled, record, later_now).tasks}
+    again = {t.rule: t for t in evaluate_lead(compiled, record, NOW).tasks}
+    assert first["contact_verification"].key.endswith(":2026Q1")
+    assert later["contact_verification"].key.endswith(":2026Q2")
+    assert later["contact_verification"].due == at("2026-04-09T09:30:00-04:00")
+    assert later["hot_lead"].due == later_now + timedelta(hours=24)
+    assert again == first
