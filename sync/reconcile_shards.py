@@ -29,7 +29,7 @@ from sync.gather import Gatherer, Seen, native_fields, variants
 from sync.job import Job
 from sync.mapping import SIDES, Side
 
-SHARD_RECORDS = 25_000  # records of one pair (both sides) planned together at most
+SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
 LINK_BATCH = 2_000  # records whose links are looked up in one store query
 Node = tuple[str, ...]
 
