@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from integrations.base import Connector
-from sync import report as reports
+from sync import report_view
 from sync.mapping import Side
 
 DEFAULT_SEED = 7
@@ -132,9 +132,9 @@ def _print(shown: dict[str, Any]) -> None:
     console.print(_counts_table(shown["seed"], shown["size"], shown["counts"]))
     data = shown["report"]
     brief = {**data, "review": [], "rejections": data["rejections"][:20]}
-    console.print(reports.table(brief, only=SUMMARY_SECTIONS))
+    console.print(report_view.table(brief, only=SUMMARY_SECTIONS))
     console.print("[bold]Summary[/bold]")
-    for line in reports.summary_lines(data):
+    for line in report_view.summary_lines(data):
         console.print(f"  {line}", highlight=False)
     if data["review_total"]:
         console.print(f"  {data['review_total']:,} items for review are listed in the report.")

@@ -20,7 +20,7 @@ from config.yamlfile import ConfigFileError
 from integrations import factory
 from integrations.base import Connector
 from integrations.errors import CrmError
-from sync import report as reports
+from sync import report_view
 from sync.mapping import Side
 from sync.report import exit_code_for
 from sync.schedule import RENDERERS, ScheduleOptions
@@ -67,7 +67,7 @@ def show(data: dict[str, Any], paths: dict[str, Path], as_json: bool) -> None:
         typer.echo(json.dumps({**data, "files": {k: str(p) for k, p in paths.items()}}, indent=2))
         return
     console = Console()
-    console.print(reports.table(data))
+    console.print(report_view.table(data))
     console.print(f"Report: {paths['html']}  (JSON: {paths['json']})", highlight=False)
 
 

@@ -1,13 +1,13 @@
 """The report of a reconcile or nightly run: per-object sync figures, API calls, SLA compliance.
 
 Public API: `Report` (with `ObjectTally`, `Rejection`, `ApiTally`, `SlaTally`,
-`RulesTally`), `Report.as_json()`, `table(report_json)` for the terminal,
-`summary_lines(report_json)`, `save(report, reports_dir, store)` which writes the
+`RulesTally`), `Report.as_json()`, `save(report, reports_dir, store)` which writes the
 JSON and the static HTML page and indexes both for retention, `close_run` (save and
 finish the run record) and `exit_code_for(error)`.
 
-The JSON form is the one truth: the terminal table and the HTML page are both drawn
-from it, so they always show the same numbers. No credentials ever enter a report;
+The JSON form is the one truth: the terminal tables (`sync.report_view.table`,
+`summary_lines`) and the HTML page (`sync.report_html`) are both drawn from it, so
+they always show the same numbers. No credentials ever enter a report;
 record ids, owner emails and reasons do (personal data: reports are purged with the
 journal, see `crmops purge`).
 """
@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from rich.console import Group
-from rich.table import Table
-
 from integrations.errors import AuthError, CrmError
 from sync import report_html
-from sync.report_view import counts, headline, number, percent, sections
 
 SYSTEMS = ("salesforce", "hubspot")
 REPORT_FORMAT = 1
@@ -268,65 +264,3 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     partial.replace(path)
-
-
-def table(data: dict[str, Any], only: Sequence[str] | None = None) -> Group:
-    """The report's tables for the terminal (rich), drawn from its JSON form.
-
-    Args:
-        data: the report's JSON form.
-        only: section keys to show (objects, rules, deletions, api, sla, problems).
-    """
-    parts: list[Any] = [headline(data)]
-    for section in sections(data):
-        if only is not None and section.key not in only:
-            continue
-        grid = Table(title=section.title, caption=section.note or None, title_justify="left")
-        for header in section.headers:
-            grid.add_column(header, overflow="fold")
-        for row in section.rows:
-            grid.add_row(*row)
-        parts.append(grid)
-    parts.extend(str(note) for note in data.get("notes", []))
-    return Group(*parts)
-
-
-def summary_lines(data: dict[str, Any]) -> list[str]:
-    """A few lines a person reads first: sync totals, rules outcome, SLA, API calls."""
-    lines = [headline(data)]
-    totals: dict[str, int] = {}
-    for tally in data.get("objects", {}).values():
-        for key in ("matched", "in_sync", "conflicts", "duplicates", "rejected"):
-            totals[key] = totals.get(key, 0) + tally[key]
-        for key in ("updated", "created", "only_in"):
-            for system, n in tally[key].items():
-                totals[f"{key}.{system}"] = totals.get(f"{key}.{system}", 0) + n
-    if totals:
-        lines.append(
-            "sync: {m} matched, {s} in sync; updated {u1} in Salesforce / {u2} in HubSpot; "
-            "created {c1} / {c2}; {d} duplicates and {k} conflicts for review; {r} rejected".format(
-                m=number(totals["matched"]),
-                s=number(totals["in_sync"]),
-                u1=number(totals["updated.salesforce"]),
-                u2=number(totals["updated.hubspot"]),
-                c1=number(totals["created.salesforce"]),
-                c2=number(totals["created.hubspot"]),
-                d=number(totals["duplicates"]),
-                k=number(totals["conflicts"]),
-                r=number(totals["rejected"]),
-            )
-        )
-    for system, rules in data.get("rules", {}).items():
-        lines.append(
-            f"rules on {system}: {number(rules['leads'])} leads; temperature "
-            f"{counts(rules['temperatures'])}; stage moves {counts(rules['stage_moves'])}; "
-            f"tasks created {counts(rules['tasks_created'])}"
-        )
-    for system, sla in data.get("sla", {}).items():
-        lines.append(
-            f"SLA on {system}: {percent(sla['compliance'])} of {number(sla['new_leads'])} new "
-            f"leads answered in time; overdue tasks {counts(sla['overdue_tasks'])}"
-        )
-    for system, api in data.get("api", {}).items():
-        lines.append(f"API calls on {system}: {number(api['calls'])}")
-    return lines

@@ -1,7 +1,8 @@
 """A report's JSON form laid out as titled tables of text: what the terminal and HTML both draw.
 
-`sections(data)` is the single layout; `sync.report.table` renders it with rich and
-`sync.report_html.render` as HTML, so the two never disagree on a number.
+`sections(data)` is the single layout; `table(data)` renders it with rich for the
+terminal (`summary_lines(data)` is its short form) and `sync.report_html.render` as
+HTML, so the two never disagree on a number.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from rich.console import Group
+from rich.table import Table
 
 SYSTEM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}
 OBJECT_ROWS = (
@@ -208,3 +212,65 @@ def headline(data: Mapping[str, Any]) -> str:
         f"crmops {data.get('kind', 'report')}{run} at {data.get('generated_at', '')}: "
         f"{data.get('status', '')} (exit {data.get('exit_code', 0)})"
     )
+
+
+def table(data: dict[str, Any], only: Sequence[str] | None = None) -> Group:
+    """The report's tables for the terminal (rich), drawn from its JSON form.
+
+    Args:
+        data: the report's JSON form.
+        only: section keys to show (objects, rules, deletions, api, sla, problems).
+    """
+    parts: list[Any] = [headline(data)]
+    for section in sections(data):
+        if only is not None and section.key not in only:
+            continue
+        grid = Table(title=section.title, caption=section.note or None, title_justify="left")
+        for header in section.headers:
+            grid.add_column(header, overflow="fold")
+        for row in section.rows:
+            grid.add_row(*row)
+        parts.append(grid)
+    parts.extend(str(note) for note in data.get("notes", []))
+    return Group(*parts)
+
+
+def summary_lines(data: dict[str, Any]) -> list[str]:
+    """A few lines a person reads first: sync totals, rules outcome, SLA, API calls."""
+    lines = [headline(data)]
+    totals: dict[str, int] = {}
+    for tally in data.get("objects", {}).values():
+        for key in ("matched", "in_sync", "conflicts", "duplicates", "rejected"):
+            totals[key] = totals.get(key, 0) + tally[key]
+        for key in ("updated", "created", "only_in"):
+            for system, n in tally[key].items():
+                totals[f"{key}.{system}"] = totals.get(f"{key}.{system}", 0) + n
+    if totals:
+        lines.append(
+            "sync: {m} matched, {s} in sync; updated {u1} in Salesforce / {u2} in HubSpot; "
+            "created {c1} / {c2}; {d} duplicates and {k} conflicts for review; {r} rejected".format(
+                m=number(totals["matched"]),
+                s=number(totals["in_sync"]),
+                u1=number(totals["updated.salesforce"]),
+                u2=number(totals["updated.hubspot"]),
+                c1=number(totals["created.salesforce"]),
+                c2=number(totals["created.hubspot"]),
+                d=number(totals["duplicates"]),
+                k=number(totals["conflicts"]),
+                r=number(totals["rejected"]),
+            )
+        )
+    for system, rules in data.get("rules", {}).items():
+        lines.append(
+            f"rules on {system}: {number(rules['leads'])} leads; temperature "
+            f"{counts(rules['temperatures'])}; stage moves {counts(rules['stage_moves'])}; "
+            f"tasks created {counts(rules['tasks_created'])}"
+        )
+    for system, sla in data.get("sla", {}).items():
+        lines.append(
+            f"SLA on {system}: {percent(sla['compliance'])} of {number(sla['new_leads'])} new "
+            f"leads answered in time; overdue tasks {counts(sla['overdue_tasks'])}"
+        )
+    for system, api in data.get("api", {}).items():
+        lines.append(f"API calls on {system}: {number(api['calls'])}")
+    return lines

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from sync import report as reports
 from sync.report import ApiTally, ObjectTally, Rejection, Report, RulesTally, SlaTally
-from sync.report_view import sections
+from sync.report_view import sections, summary_lines, table
 from tests.e2e.report_support import assert_page_matches, parse_page, rows_by_first_cell
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "report" / "nightly.json"
@@ -88,7 +88,7 @@ def test_explicit_html_path_puts_json_beside_it(tmp_path: Path) -> None:
 def test_terminal_table_shows_the_same_sections() -> None:
     data = _report().as_json()
     console = Console(width=250, record=True)
-    console.print(reports.table(data))
+    console.print(table(data))
     text = console.export_text()
     for section in sections(data):
         assert section.title in text
@@ -96,7 +96,7 @@ def test_terminal_table_shows_the_same_sections() -> None:
 
 
 def test_summary_lines_add_up_every_object() -> None:
-    lines = reports.summary_lines(_report().as_json())
+    lines = summary_lines(_report().as_json())
     sync = next(line for line in lines if line.startswith("sync:"))
     assert "1,514 matched, 1,489 in sync" in sync
     assert "updated 7 in Salesforce / 16 in HubSpot" in sync
