@@ -25,10 +25,11 @@ from sync.rules_source import PAIRS, Item, Kind, read_fields, to_item
 from sync.rules_systems import OwnerDirectory, SystemSpec
 from sync.store import StateStore
 from sync.store_links import Move
-from sync.store_types import Link
+from sync.store_types import Link, LinkConflict
 
 CURSOR_PREFIX = "rules:"  # rules cursors are their own, apart from the sync job's
 CONVERTED_TO = "Contact"
+LINK_ATTEMPTS = 3  # an overlapping run may link the same new records first
 
 
 def cursor_name(object: str) -> str:
@@ -92,12 +93,28 @@ class SystemPass:
         if self.dry_run:
             found.update({i: f"new-{system}-{i}" for i in missing})
             return found
-        fresh = self.store.new_entities(PAIRS[kind], len(missing))
-        self.store.add_links(
-            [Link(s, system, object, i) for i, s in zip(missing, fresh, strict=True)]
-        )
-        found.update(zip(missing, fresh, strict=True))
+        for attempt in range(LINK_ATTEMPTS):
+            if not missing:
+                break
+            try:
+                found.update(self._link_new(kind, missing))
+                break
+            except LinkConflict:
+                # An overlapping run linked some of them first: take its stable ids.
+                if attempt == LINK_ATTEMPTS - 1:
+                    raise
+                found.update(self.store.links_for_records(system, object, missing))
+                missing = [i for i in missing if i not in found]
         return found
+
+    def _link_new(self, kind: Kind, record_ids: list[str]) -> dict[str, str]:
+        """New entities linked to unlinked records (all or none: LinkConflict)."""
+        system, object = self.spec.system, self.spec.objects()[kind]
+        fresh = self.store.new_entities(PAIRS[kind], len(record_ids))
+        self.store.add_links(
+            [Link(s, system, object, i) for i, s in zip(record_ids, fresh, strict=True)]
+        )
+        return dict(zip(record_ids, fresh, strict=True))
 
     def _converted(self, records: Sequence[Record], found: dict[str, str]) -> dict[str, str]:
         """Converted leads keep their person's stable id, now linked to the Contact."""

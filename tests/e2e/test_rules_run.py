@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,31 @@ def test_summary_has_bands_stage_moves_and_tasks_by_rule(make_sandbox: Any, tmp_
         by_rule[task["rule"]] = by_rule.get(task["rule"], 0) + 1
     assert done.summary["tasks"] == by_rule == dry.summary["tasks"]
     assert done.summary["stage_moves"] == dry.summary["stage_moves"]
+
+
+def test_overlapping_runs_create_each_task_once(make_sandbox: Any, tmp_path: Path) -> None:
+    """Two runs at once (say a watch and a nightly) on one state store: no task twice."""
+    running = rs.start(make_sandbox)
+    contexts = [rs.context(running, tmp_path / "state.db") for _ in range(2)]
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    started = threading.Barrier(2)
+
+    def run(context: Any) -> None:
+        started.wait()
+        try:
+            results.append(run_rules(context, "both", False, rs.now()))
+        except BaseException as exc:  # reported below, with the other run's outcome
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in contexts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and len(results) == 2
+    _each_once(rs.crmops_tasks(running))
+    again = run_rules(contexts[0], "both", False, rs.now())
+    assert again.summary["tasks_total"] == 0
+    _each_once(rs.crmops_tasks(running))
