@@ -166,7 +166,7 @@ class SystemPass:
         for record in records:
             item = to_item(
                 kind, converter, record, stable[record.id], self.owners, self.zone,
-                won.get(record.id),
+                won.get(record.id), self.compiled.extra_types[kind],
             )  # fmt: skip
             decision = self.evaluate(item)
             plans.append(

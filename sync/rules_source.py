@@ -100,10 +100,13 @@ def to_item(
     owners: OwnerDirectory,
     zone: ZoneInfo,
     won_deal: bool | None = None,
+    extra_types: Mapping[str, str] | None = None,
 ) -> Item:
     """An `Item` ready to evaluate (or carrying why it cannot be).
 
     `won_deal` is the lead's `has_won_deal` (sync/rules_deals.py; None: unknown).
+    `extra_types` are the rules file's `extra_fields` of this kind: canonical fields an
+    admin added by mapping a CRM field to them, passed on to the rules.
     """
     item = Item(
         kind,
@@ -119,9 +122,10 @@ def to_item(
         values["has_won_deal"] = won_deal
     item.owner_usable = owners.usable(values.get("owner_id"))
     data = rules_record(values, stable_id, converter.system, kind)
+    data.update({name: values[name] for name in extra_types or () if name in values})
     cls = CanonicalLead if kind == "lead" else CanonicalOpportunity
     try:
-        item.canonical = cls.from_mapping(data)
+        item.canonical = cls.from_mapping(data, extra_types)
     except RecordError as exc:
         item.problems.append(str(exc))
     return item
