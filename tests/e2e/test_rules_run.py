@@ -251,3 +251,17 @@ def test_overlapping_runs_create_each_task_once(make_sandbox: Any, tmp_path: Pat
     again = run_rules(contexts[0], "both", False, rs.now())
     assert again.summary["tasks_total"] == 0
     _each_once(rs.crmops_tasks(running))
+
+
+def test_salesforce_rating_follows_the_temperature(make_sandbox: Any, tmp_path: Path) -> None:
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    result = run_rules(context, "salesforce", False, rs.now())
+    scored = sorted({c["record_id"] for c in result.changes if c["field"] == "Crmops_Score__c"})
+    sf = context.connectors["salesforce"]
+
+    leads = sf.read_by_ids("Lead", scored, ["Crmops_Temperature__c", "Rating"])
+
+    rating = {"Extremely Hot": "Hot", "Hot": "Hot", "Warm": "Warm", "Cool": "Cold", "Cold": "Cold"}
+    assert leads and {r.fields["Crmops_Temperature__c"] for r in leads} <= set(rating)
+    assert all(r.fields["Rating"] == rating[r.fields["Crmops_Temperature__c"]] for r in leads)
