@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.settings import HubSpotSettings, SalesforceAuth, SalesforceSettings, Settings
+from integrations import factory
 from integrations.base import System
 from integrations.factory import connect_sandbox
 from integrations.provisioning import HUBSPOT_PROPERTIES, SALESFORCE_FIELDS
@@ -42,13 +44,33 @@ def start(make_sandbox: Callable[..., Any], **options: Any) -> Any:
     return running
 
 
+def _no_wait(_seconds: float) -> None:
+    """Retries resend at once: the sandbox's faults are not timing-dependent."""
+
+
+def quick_connectors(running: Any) -> tuple[Any, Any]:
+    """Connectors as `connect_sandbox` makes them, whose retries do not wait between attempts."""
+    settings = Settings(
+        salesforce=SalesforceSettings(
+            auth=SalesforceAuth.SESSION,
+            instance_url=running.salesforce_url,
+            session_id=running.salesforce_session_id,
+        ),
+        hubspot=HubSpotSettings(access_token=running.hubspot_token, host=running.hubspot_url),
+        ca_bundle=Path(running.ca_bundle),
+    )
+    sf = factory.salesforce(settings, sleep=_no_wait)
+    hs = factory.hubspot(settings, now=running.hubspot.clock.now, retry_sleep=_no_wait)
+    return sf, hs
+
+
 def context(running: Any, path: Path) -> RulesContext:
     """A fresh rules context (own connectors) on the sandbox and a store file at `path`.
 
     The HubSpot connector waits for no search lag (the test sandbox has none), so an
-    incremental read sees every change at once.
+    incremental read sees every change at once; retries of lost answers resend at once.
     """
-    sf, hs = connect_sandbox(running)
+    sf, hs = quick_connectors(running)
     hs.settings.search_lag_seconds = 0
     store = StateStore(f"sqlite:///{path}")
     connectors: dict[System, Any] = {"salesforce": sf, "hubspot": hs}
