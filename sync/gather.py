@@ -9,7 +9,7 @@ skips the other's changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -191,3 +191,65 @@ def read_changes(
         read = connectors[system].changed_since(api_object, start, names)
         changed.records[(system, api_object)] = list(read)
     return changed
+
+
+def drop_unchanged(
+    compiled: CompiledMapping,
+    store: StateStore,
+    changed: Changes,
+    held: Collection[tuple[str, str]] = (),
+) -> int:
+    """Leave out records re-read unchanged, before anything costs a call.
+
+    A connector's overlap window (Salesforce re-reads 60 s behind its cursor for late
+    commits) returns the previous run's last records again; keeping them would make
+    a quiet run read partners, owners and stages for nothing. Left out: linked
+    records with the modified time a sync last read (a late commit carries another
+    time, so it is kept), and unlinked records at or behind their variant's cursor
+    that are never linked anyway: converted leads and records in `held` (open review
+    items). No API call.
+
+    Returns:
+        How many records were left out.
+    """
+    dropped = 0
+    for (system, api_object), records in changed.records.items():
+        convs = [
+            c
+            for c in compiled.converters.values()
+            if c.system == system and c.api_object == api_object
+        ]
+        objects = sorted({c.variant for c in convs})
+        versions = store.record_versions(system, [r.id for r in records], objects)
+        kept = [
+            r
+            for r in records
+            if versions.get(r.id) != r.modified
+            and not _settled(r, convs, changed.since, (system, r.id) in held)
+        ]
+        dropped += len(records) - len(kept)
+        changed.records[(system, api_object)] = kept
+    return dropped
+
+
+def _settled(
+    record: Record,
+    convs: Sequence[ObjectConverter],
+    since: Mapping[tuple[Side, str], Cursor | None],
+    held: bool,
+) -> bool:
+    """An unlinked record re-read behind its cursor that no sync links (converted, held)."""
+    conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
+    cursor = since.get((conv.system, conv.variant)) if conv is not None else None
+    if conv is None or cursor is None or Cursor(record.modified, record.id) > cursor:
+        return False
+    return held or conv.is_read_only(record.fields)
+
+
+def read_versions(read: PairRead) -> dict[tuple[Side, str], dict[str, datetime]]:
+    """(system, variant) -> record id -> modified time, of every record read for a pair."""
+    found: dict[tuple[Side, str], dict[str, datetime]] = {}
+    for system, seen in read.seen.items():
+        for rid, x in seen.items():
+            found.setdefault((system, x.conv.variant), {})[rid] = x.record.modified
+    return found

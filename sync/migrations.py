@@ -59,6 +59,11 @@ def _v2_resolution_and_record_indexes(conn: Connection) -> None:
         index.create(conn)
 
 
+def _v3_link_versions(conn: Connection) -> None:
+    links = build_metadata(3).tables["links"]
+    _add_column(conn, links, links.c.version)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create every table", _create_v1),
     Step(
@@ -67,6 +72,7 @@ STEPS: tuple[Step, ...] = (
         "links by system and record id alone",
         _v2_resolution_and_record_indexes,
     ),
+    Step(3, "links.version (a record's modified time when last synced)", _v3_link_versions),
 )
 
 

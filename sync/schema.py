@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import SchemaItem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this code writes; `migrations.STEPS` ends at it."""
 
 ID_LEN = 64  # native record ids: Salesforce 18 chars, HubSpot numeric strings
@@ -124,6 +124,10 @@ def _entities(md: MetaData, version: int) -> None:
         # Account is found by id alone.
         links = md.tables["links"]
         Index("ix_links_system_record", links.c.system, links.c.record_id)
+    if version >= 3:
+        # The record's modified time when a sync last read it: a record re-read in a
+        # connector's overlap window with the same time has not changed since.
+        md.tables["links"].append_column(Column("version", UtcDateTime, nullable=True))
     Table(
         "bases",
         md,

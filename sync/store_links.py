@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from sync import schema as t
@@ -177,7 +178,7 @@ class LinksMixin(StoreBase):
         conn.execute(
             t.links.update()
             .where(*where(move.from_object, move.from_id))
-            .values(object=move.to_object, record_id=move.to_id, updated=self._now())
+            .values(object=move.to_object, record_id=move.to_id, updated=self._now(), version=None)
         )
         return source
 
@@ -245,3 +246,43 @@ class LinksMixin(StoreBase):
                 .order_by(t.links.c.record_id)
             )
             return [Link(*row) for row in rows]
+
+    def record_versions(
+        self, system: str, ids: Sequence[str], objects: Sequence[str] | None = None
+    ) -> dict[str, datetime]:
+        """The modified time each linked record had when a sync last read it (record id ->).
+
+        Records never stamped (or unlinked) are left out; `objects` limits the links
+        looked at (pass it for HubSpot, whose ids repeat across object types).
+        """
+        found: dict[str, datetime] = {}
+        with self._read() as conn:
+            for part in chunks(list(dict.fromkeys(ids))):
+                stmt = select(t.links.c.record_id, t.links.c.version).where(
+                    t.links.c.system == system,
+                    t.links.c.record_id.in_(part),
+                    t.links.c.version.is_not(None),
+                )
+                if objects is not None:
+                    stmt = stmt.where(t.links.c.object.in_(list(objects)))
+                found.update(dict(conn.execute(stmt).all()))
+        return found
+
+    def set_record_versions(
+        self, system: str, object: str, versions: Mapping[str, datetime]
+    ) -> None:
+        """Stamp linked records of one object with the modified time a sync read them at."""
+        if not versions:
+            return
+        stmt = (
+            t.links.update()
+            .where(
+                t.links.c.system == system,
+                t.links.c.object == object,
+                t.links.c.record_id == bindparam("rid"),
+            )
+            .values(version=bindparam("stamp"))
+        )
+        rows = [{"rid": rid, "stamp": when} for rid, when in versions.items()]
+        with self._write() as conn:
+            conn.execute(stmt, rows)

@@ -22,7 +22,14 @@ from typing import Any
 
 from integrations.base import Cursor
 from sync.candidates import Merge
-from sync.gather import Gatherer, native_fields, read_changes, variants
+from sync.gather import (
+    Gatherer,
+    drop_unchanged,
+    native_fields,
+    read_changes,
+    read_versions,
+    variants,
+)
 from sync.job import PAIRS, Job, complete_job, open_job
 from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
@@ -52,6 +59,8 @@ class SyncOutcome:
     cursors: dict[tuple[Side, str], Cursor] = field(default_factory=dict)
     agreed: dict[str, dict[str, Any]] = field(default_factory=dict)  # Salesforce id -> bases
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # (system, variant) -> record id -> modified time read: stamped on links when finished
+    versions: dict[tuple[Side, str], dict[str, datetime]] = field(default_factory=dict)
 
 
 def plan_sync(
@@ -68,6 +77,8 @@ def plan_sync(
     outcome = SyncOutcome(new_plan(job.now, ttl))
     chosen = [p for p in PAIRS if p in pairs]
     changed = read_changes(job.compiled, job.connectors, job.store, chosen, full)
+    if not full:
+        drop_unchanged(job.compiled, job.store, changed, held_for_review(job.store))
     if any(changed.records.values()) or full:
         complete_job(job)
     for pair in chosen:
@@ -81,6 +92,8 @@ def plan_sync(
         done = planner.run(merges, vanished, full)
         outcome.cursors.update(gatherer.result.cursors)
         outcome.agreed.update(done.agreed)
+        for key, stamps in read_versions(gatherer.result).items():
+            outcome.versions.setdefault(key, {}).update(stamps)
         outcome.counts[pair] = {
             "read": sum(len(s) for s in gatherer.result.seen.values()),
             "matched": done.matched,
@@ -259,5 +272,7 @@ def finish_sync(job: Job, outcome: SyncOutcome) -> None:
             for name, value in values.items()
         ]
         job.store.set_bases(rows)
+    for (system, variant), stamps in outcome.versions.items():
+        job.store.set_record_versions(system, variant, stamps)
     for (system, variant), cursor in outcome.cursors.items():
         job.store.save_cursor(system, variant, cursor)

@@ -74,6 +74,35 @@ def test_a_second_sync_plans_nothing(synced: Any) -> None:
     assert again.tally.fields_written == {"salesforce": 0, "hubspot": 0}
 
 
+def test_a_quiet_run_reads_each_object_once_and_nothing_else(synced: Any) -> None:
+    # Issue 7: no changes -> at most 2 calls per object per system. Salesforce re-reads
+    # its last 60 s (late commits): those records are unchanged since they were synced
+    # and must not trigger partner, owner or deal-stage reads.
+    h, _ = synced
+    h.sync()  # reads back what the earlier runs wrote
+    quiet = h.sync()
+    assert all(counts["read"] == 0 for counts in quiet.counts.values())
+    salesforce, hubspot = quiet.calls["salesforce"], quiet.calls["hubspot"]
+    assert sum(salesforce.values()) <= 2 * 4  # Account, Lead, Contact, Opportunity
+    assert sum(hubspot.values()) <= 2 * 3  # companies, contacts, deals
+    assert not [e for e in hubspot if "owners" in e or "pipelines" in e or "batch" in e]
+
+
+def test_a_record_changed_in_the_overlap_window_is_still_synced(synced: Any) -> None:
+    h, _ = synced
+    contact = h.partner("salesforce", "00Q5e0000000001EAA")
+    admin(
+        h.sb,
+        "salesforce",
+        "edit_as_other_user",
+        {"id": "00Q5e0000000001EAA", "fields": {"Title": "Overlap Check"}},
+    )
+    report = h.sync()
+    assert [(u.record_id, [c.field for c in u.changes]) for u in report.plan.updates] == [
+        (contact, ["title"])
+    ]
+
+
 def test_a_store_bound_to_another_org_refuses_to_run(make_sandbox: Any, tmp_path: Path) -> None:
     sb = make_sandbox(size=5, rate_limits=False, search_lag_seconds=0)
     h = Harness(sb, tmp_path)

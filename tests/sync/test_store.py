@@ -253,3 +253,21 @@ def test_sqlite_path_only_for_files(tmp_path: Path) -> None:
     assert sqlite_path("postgresql+psycopg://crm:pw@db/state") is None
     with StateStore(f"sqlite:///{tmp_path / 'x.db'}") as store:
         assert store.url == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+def test_record_versions_are_kept_per_link_and_cleared_when_the_link_moves(
+    store: StateStore,
+) -> None:
+    person = store.new_entity("person")
+    store.link(person, "salesforce", "Lead", "00Q1")
+    store.link(person, "hubspot", "contacts", "51")
+    other = store.new_entity("company")
+    store.link(other, "hubspot", "companies", "51")  # HubSpot ids repeat across objects
+    seen = NOW.replace(microsecond=123000)
+    store.set_record_versions("salesforce", "Lead", {"00Q1": seen, "unlinked": seen})
+    store.set_record_versions("hubspot", "contacts", {"51": seen})
+    assert store.record_versions("salesforce", ["00Q1", "unlinked"]) == {"00Q1": seen}
+    assert store.record_versions("hubspot", ["51"], ["companies"]) == {}
+    assert store.record_versions("hubspot", ["51"], ["contacts"]) == {"51": seen}
+    store.move_link("salesforce", "Lead", "00Q1", "Contact", "0031")
+    assert store.record_versions("salesforce", ["0031"]) == {}
