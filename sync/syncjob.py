@@ -48,7 +48,6 @@ __all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from he
 ]
 
 SWEEP_OVERLAP = timedelta(minutes=5)  # deletes are swept from a little before the cursor
-LOOKUP_CAP = 10  # per-value searches on HubSpot for unlinked records per run (then: review)
 
 
 @dataclass
@@ -248,17 +247,13 @@ def look_up_unlinked(job: Job, g: Gatherer) -> None:
 
 
 def _find_by_email(job: Job, g: Gatherer, system: Side, emails: list[str]) -> None:
-    connector: Any = job.connectors[system]
+    """Records of `system` holding any of these emails: one search (or query) per 100 values."""
+    connector: Any = job.connectors[system]  # `find` is on both connectors, not the protocol
     for conv in variants(job.compiled, "person", system):
         email = next((io.natives[0] for io in conv.fields if io.name == "email"), None)
-        if email is None:
-            continue
-        fields = native_fields(conv)
-        if system == "salesforce":
-            g.keep(system, connector.find(conv.api_object, email, emails, fields), conv)
-            continue
-        for value in emails[:LOOKUP_CAP]:
-            g.keep(system, connector.find_by(conv.api_object, email, value, fields), conv)
+        if email is not None:
+            found = connector.find(conv.api_object, email, emails, native_fields(conv))
+            g.keep(system, found, conv)
 
 
 def finish_sync(job: Job, outcome: SyncOutcome) -> None:
