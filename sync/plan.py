@@ -20,7 +20,7 @@ from rich.table import Table
 from integrations.base import TaskSpec
 from sync.candidates import LinkMove, ReviewItem
 from sync.diff import FieldChange, PairDiff
-from sync.plancodec import decode_items, encode_value, parse_moment
+from sync.plancodec import decode_items, decode_value, encode_value, parse_moment
 
 PLAN_FORMAT = 1
 DEFAULT_TTL = timedelta(hours=1)
@@ -102,6 +102,9 @@ class Plan:
     associations: list[Association] = field(default_factory=list)
     review: list[ReviewItem] = field(default_factory=list)
     tasks: list[TaskWrite] = field(default_factory=list)
+    # What the run stores once the plan is applied (agreed bases, cursors reached,
+    # record versions), JSON-ready: a saved plan applied later finishes like a sync.
+    finish: dict[str, Any] = field(default_factory=dict)
 
     def expired(self, at: datetime) -> bool:
         """Whether the plan may no longer be applied at `at`."""
@@ -177,6 +180,8 @@ class Plan:
         }
         for name in ("creates", "updates", "links", "moves", "associations", "review", "tasks"):
             body[name] = [encode_value(item) for item in getattr(self, name)]
+        if self.finish:
+            body["finish"] = encode_value(self.finish)
         return json.dumps(body, indent=1, sort_keys=True)
 
     @classmethod
@@ -204,6 +209,7 @@ class Plan:
             )
             for name, values in decode_items(body).items():
                 setattr(plan, name, values)
+            plan.finish = decode_value(body.get("finish") or {})
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanFormatError(f"plan file is damaged: {exc!r}") from exc
         return plan

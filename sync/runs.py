@@ -22,7 +22,7 @@ from sync.job import PAIRS, Job, open_job
 from sync.mapping import Side
 from sync.plan import Plan
 from sync.store import StateStore
-from sync.syncjob import finish_sync, plan_sync
+from sync.syncjob import finish_sync, outcome_of, plan_sync, saved_finish
 
 OK, REJECTED, UNAVAILABLE = 0, 1, 3
 Progress = Callable[[str], None]
@@ -126,6 +126,7 @@ def sync_run(
     report = RunReport(outcome.plan, counts=outcome.counts)
     if plan_out is not None:
         plan_out.parent.mkdir(parents=True, exist_ok=True)
+        outcome.plan.finish = saved_finish(outcome)
         plan_out.write_text(outcome.plan.to_json(), encoding="utf-8")
         store.add_artifact("plan", str(plan_out))
         report.plan_file = str(plan_out)
@@ -171,6 +172,8 @@ def apply_saved(
 
     def work(run_id: int) -> RunReport:
         report.tally = apply_plan(job, plan, run_id, options, at=now)
+        # Agreed bases, cursors and versions saved with a sync plan: as a direct sync.
+        finish_sync(job, outcome_of(plan))
         report.exit_code = _exit_code(report.tally)
         return report
 

@@ -43,8 +43,10 @@ __all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from he
     "finish_sync",
     "missing",
     "open_job",
+    "outcome_of",
     "partners",
     "plan_sync",
+    "saved_finish",
 ]
 
 SWEEP_OVERLAP = timedelta(minutes=5)  # deletes are swept from a little before the cursor
@@ -254,6 +256,26 @@ def _find_by_email(job: Job, g: Gatherer, system: Side, emails: list[str]) -> No
         if email is not None:
             found = connector.find(conv.api_object, email, emails, native_fields(conv))
             g.keep(system, found, conv)
+
+
+def saved_finish(outcome: SyncOutcome) -> dict[str, Any]:
+    """What `finish_sync` stores, as plan data (`Plan.finish`) for a plan saved to apply later."""
+    return {
+        "agreed": outcome.agreed,
+        "cursors": [[s, v, c.modified, c.record_id] for (s, v), c in outcome.cursors.items()],
+        "versions": [[s, v, stamps] for (s, v), stamps in outcome.versions.items()],
+    }
+
+
+def outcome_of(plan: Plan) -> SyncOutcome:
+    """The outcome a saved plan carries (see `saved_finish`); empty for a plan without one."""
+    finish = plan.finish or {}
+    return SyncOutcome(
+        plan,
+        cursors={(s, v): Cursor(when, rid) for s, v, when, rid in finish.get("cursors", [])},
+        agreed=dict(finish.get("agreed", {})),
+        versions={(s, v): dict(stamps) for s, v, stamps in finish.get("versions", [])},
+    )
 
 
 def finish_sync(job: Job, outcome: SyncOutcome) -> None:

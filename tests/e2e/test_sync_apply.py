@@ -74,6 +74,28 @@ def test_apply_does_exactly_what_the_saved_plan_said(shared: Harness, tmp_path: 
     shared.sync()  # the phone edit goes with the next sync
 
 
+def test_apply_of_a_saved_plan_stores_bases_and_cursors_like_a_sync(
+    shared: Harness, tmp_path: Path
+) -> None:
+    # Both sides edited to one value: nothing to write, but the new value is the base.
+    edit_sf(shared, Title="Gutter Lead")
+    edit_hs(shared, jobtitle="Gutter Lead")
+    before = shared.store.cursor("salesforce", "Lead")
+    plan = tmp_path / "plan.json"
+    assert cli(shared, "sync", "--plan-out", str(plan)).exit_code == 0
+    assert shared.store.cursor("salesforce", "Lead") == before  # saving applies nothing
+    saved = json.loads(plan.read_text())["finish"]
+    applied = cli(shared, "apply", str(plan), "--json")
+    assert applied.exit_code == 0, applied.output
+    stable = shared.store.links_for_ids("salesforce", [LEAD])[LEAD].stable_id
+    assert shared.store.bases_for([stable])[stable]["title"] == "Gutter Lead"
+    reached = shared.store.cursor("salesforce", "Lead")
+    assert reached is not None and before is not None and reached > before
+    assert [reached.modified.isoformat(), reached.record_id] in [
+        [c[2]["$datetime"], c[3]] for c in saved["cursors"] if c[:2] == ["salesforce", "Lead"]
+    ]
+
+
 def test_apply_refuses_an_expired_plan(shared: Harness, tmp_path: Path) -> None:
     edit_sf(shared, Title="Estimator")
     plan = tmp_path / "plan.json"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from integrations.base import TaskSpec
+from integrations.base import Cursor, TaskSpec
 from sync.diff import FieldChange, PairDiff
 from sync.identity import LinkMove, ReviewItem
 from sync.plan import (
@@ -169,3 +169,20 @@ def test_updates_from_a_pair_diff_carry_each_sides_record_and_version() -> None:
     assert update.version == NOW - timedelta(hours=1)
     assert [c.field for c in update.changes] == ["title", "phone"]
     assert update.stable_id == "S1"
+
+
+def test_what_a_sync_stores_after_apply_travels_with_the_saved_plan() -> None:
+    from sync.syncjob import SyncOutcome, outcome_of, saved_finish
+
+    outcome = SyncOutcome(
+        new_plan(NOW),
+        cursors={("salesforce", "Lead"): Cursor(NOW, "00Q1")},
+        agreed={"00Q1": {"title": "Roofer", "employees": 12}},
+        versions={("hubspot", "contacts"): {"51": NOW - timedelta(seconds=3)}},
+    )
+    outcome.plan.finish = saved_finish(outcome)
+    back = outcome_of(Plan.from_json(outcome.plan.to_json()))
+    assert back.cursors == outcome.cursors
+    assert back.agreed == outcome.agreed
+    assert back.versions == outcome.versions
+    assert outcome_of(new_plan(NOW)).cursors == {}
