@@ -189,6 +189,17 @@ def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, **(extra or {})}
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child when the benchmark dies, so no sandbox is left running."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class SandboxProcess:
     """`crmops sandbox serve` in its own process, on 127.0.0.1, stopped on exit.
 
@@ -238,6 +249,7 @@ class SandboxProcess:
             stdout=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()  # blocks until the seed is loaded
