@@ -33,6 +33,7 @@ from integrations.base import (
     WriteRow,
 )
 from integrations.errors import CrmError, write_into
+from integrations.hubspot_associations import associated_ids
 from integrations.hubspot_http import Transport
 from integrations.hubspot_reads import Reader
 from integrations.hubspot_schema import Schema
@@ -209,6 +210,18 @@ class HubSpotConnector:
         ready = [n for n, result in enumerate(cleared) if result.ok]
         write_into(results, ready, lambda: self.update(object, [rows[n] for n in ready]))
         return [r for r in results if r is not None]
+
+    def associated_ids(
+        self, from_type: str, to_type: str, ids: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """Record id -> associated `to_type` ids (v4 batch read, 100 ids a call)."""
+        return associated_ids(self.transport, from_type, to_type, ids)
+
+    def associate(
+        self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
+    ) -> list[WriteResult]:
+        """Default associations (from id, to id), 100 a call; one result per pair."""
+        return self.writer.associate(from_type, to_type, pairs)
 
     def write_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
         """Upsert tasks by `crmops_key`, then link open ones to their contact and deal."""
