@@ -211,7 +211,7 @@ class HubSpotConnector:
         write_into(results, ready, lambda: self.update(object, [rows[n] for n in ready]))
         return [r for r in results if r is not None]
 
-    def associated_ids(
+    def read_associations(
         self, from_type: str, to_type: str, ids: Sequence[str]
     ) -> dict[str, list[str]]:
         """Record id -> associated `to_type` ids (v4 batch read, 100 ids a call)."""

@@ -30,10 +30,10 @@ def test_associations_are_read_100_ids_a_call_and_written_by_default_type(sb: An
     pairs.append((people[0].id, firms[1].id))  # one contact with two companies
     assert all(r.ok for r in hs.associate("contacts", "companies", pairs))
     before = calls(sb, "associations.batch.read")
-    found = hs.associated_ids("contacts", "companies", [p.id for p in people] + ["x1"])
+    found = hs.read_associations("contacts", "companies", [p.id for p in people] + ["x1"])
     assert calls(sb, "associations.batch.read") - before == 2  # 150 ids
     assert sorted(found[people[0].id]) == sorted([firms[0].id, firms[1].id])
     assert found[people[1].id] == [firms[1].id]
     assert people[140].id not in found and "x1" not in found  # none, or not an id
-    back = hs.associated_ids("companies", "contacts", [f.id for f in firms])
+    back = hs.read_associations("companies", "contacts", [f.id for f in firms])
     assert [len(back[f.id]) for f in firms] == [60, 61]
