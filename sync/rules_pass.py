@@ -32,6 +32,9 @@ CONVERTED_TO = "Contact"
 LINK_ATTEMPTS = 3  # an overlapping run may link the same new records first
 
 
+SWEEP_PREFIX = "rules-sweep:"  # when an object was last read whole (see `SystemPass.read`)
+
+
 def cursor_name(object: str) -> str:
     """The state-store object name under which the rules cursor of `object` is kept."""
     return CURSOR_PREFIX + object
@@ -45,6 +48,7 @@ class Collected:
     object: str
     plans: list[RecordPlan]
     cursor: Cursor | None
+    swept: bool = False  # every record was read (a sweep), not only the changed ones
 
 
 @dataclass
@@ -67,12 +71,26 @@ class SystemPass:
         """The org's time zone (from the rules file)."""
         return ZoneInfo(self.compiled.rules.timezone)
 
-    def read(self, kind: Kind) -> tuple[list[Record], Cursor | None]:
-        """Records changed since the rules cursor (`full`: every record) and the new cursor."""
+    def sweep_due(self, object: str) -> bool:
+        """Whether this pass must read `object` whole: asked to, or no sweep within the horizon.
+
+        Time alone makes tasks due (cadence days, lost after 15 days, reminders, stale
+        opportunities) on records nobody changed, which an incremental read never sees.
+        A scheduled task is made once due within the horizon, so reading everything at
+        least once per horizon makes each before its due time.
+        """
+        if self.full:
+            return True
+        last = self.store.cursor(self.spec.system, SWEEP_PREFIX + object)
+        return last is None or last.modified <= self.now - self.compiled.horizon.delta
+
+    def read(self, kind: Kind) -> tuple[list[Record], Cursor | None, bool]:
+        """Records changed since the rules cursor (or all), the new cursor, whether all."""
         object = self.spec.objects()[kind]
         converter = self.mapping.converter(self.spec.system, object)
         fields = read_fields(self.spec, kind, converter)
-        if self.full:
+        swept = self.sweep_due(object)
+        if swept:
             before, records = None, list(self.connector.read_all(object, fields))
         else:
             before = self.store.cursor(self.spec.system, cursor_name(object))
@@ -80,7 +98,7 @@ class SystemPass:
         latest = max((Cursor(r.modified, r.id) for r in records), default=None)
         if latest is None or (before is not None and latest < before):
             latest = before
-        return records, latest
+        return records, latest, swept
 
     def stable_ids(self, kind: Kind, records: Sequence[Record]) -> dict[str, str]:
         """Record id -> stable id; new records get a new entity and link (not in a dry run)."""
@@ -177,12 +195,16 @@ class SystemPass:
     def collect(self, kind: str) -> Collected:
         """Read, identify, evaluate and plan one object."""
         which: Kind = "lead" if kind == "lead" else "opportunity"
-        records, cursor = self.read(which)
-        return Collected(which, self.spec.objects()[which], self.plan(which, records), cursor)
+        records, cursor, swept = self.read(which)
+        plans = self.plan(which, records)
+        return Collected(which, self.spec.objects()[which], plans, cursor, swept)
 
     def save_cursor(self, collected: Collected) -> None:
         """Remember where this object's read stopped (after its writes are settled)."""
-        if collected.cursor is not None and not self.dry_run:
-            self.store.save_cursor(
-                self.spec.system, cursor_name(collected.object), collected.cursor
-            )
+        if self.dry_run:
+            return
+        system = self.spec.system
+        if collected.cursor is not None:
+            self.store.save_cursor(system, cursor_name(collected.object), collected.cursor)
+        if collected.swept:
+            self.store.save_cursor(system, SWEEP_PREFIX + collected.object, Cursor(self.now))

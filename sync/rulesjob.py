@@ -5,7 +5,8 @@ Public API::
     context = RulesContext.open(connectors, store)   # or RulesContext(..., compiled, mapping)
     result = run_rules(context, "both", dry_run=False, now=now)   # RulesRunResult
 
-Per CRM and object (leads, then opportunities): read since the rules cursor,
+Per CRM and object (leads, then opportunities): read since the rules cursor (and
+every record once per horizon, so tasks that time alone makes due are made),
 link each record to a stable id, evaluate, plan only changed fields, then write
 field updates (journaled), create tasks (keys recorded first) and defer an
 opted-out lead's open outreach tasks, each in full batches. Review items

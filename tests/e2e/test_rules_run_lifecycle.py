@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from cli import app
 from commands.rules_live import _stop_on_signals
 from integrations.base import WriteRow
 from integrations.factory import connect_sandbox
+from sync.convert import write_salesforce_datetime
 from sync.rules_report import RulesRunResult
 from sync.rules_watch import parse_interval, watch
 from sync.rulesjob import run_rules
@@ -193,3 +195,37 @@ def test_opportunities_move_forward_in_each_crms_stage_values(
     )
     moves = result.summary["stage_moves"]
     assert sum(n for move, n in moves.items() if move.endswith("-> proposal")) >= 2
+
+
+def test_time_alone_makes_tasks_due_on_records_nobody_changed(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    """Incremental passes read only changes; a sweep once per horizon makes time-driven tasks."""
+    running = rs.start(make_sandbox)
+    context = rs.context(running, tmp_path / "state.db")
+    sf: Any = context.connectors["salesforce"]
+    sf.overlap = timedelta(0)  # no re-read window: a quiet pass reads nothing at all
+    start = rs.now()
+    lead = next(r.id for r in sf.read_all("Lead", ["IsConverted"]) if not r.fields["IsConverted"])
+    contacted = {
+        "Status": "Working - Contacted",
+        "First_Outreach_At__c": write_salesforce_datetime(start - timedelta(days=5)),
+        "Last_Inbound_At__c": None,
+        "Appointment_At__c": None,
+        "Appointment_Completed_At__c": None,
+    }
+    sf.update("Lead", [WriteRow(contacted, id=lead)])
+
+    first = run_rules(context, "salesforce", False, start)
+    run_rules(context, "salesforce", False, start + timedelta(hours=1))  # reads its own writes
+    quiet = run_rules(context, "salesforce", False, start + timedelta(hours=2))
+    later = run_rules(context, "salesforce", False, start + timedelta(hours=36))
+
+    def cadence(result: RulesRunResult) -> set[str]:
+        mine = (t for t in result.tasks if t["record_id"] == lead and t["rule"] == "cadence")
+        return {t["key"].rsplit(":", 1)[1] for t in mine}
+
+    assert cadence(first) == {"day3"}  # day 7 is two days away: beyond the 24 h horizon
+    assert quiet.summary["leads"] == 0  # nothing changed, no sweep due
+    assert later.summary["leads"] == first.summary["leads"]  # the daily sweep reads all
+    assert cadence(later) == {"day7"}  # due in 12 h now, though the lead never changed
