@@ -229,3 +229,8 @@ def test_time_alone_makes_tasks_due_on_records_nobody_changed(
     assert quiet.summary["leads"] == 0  # nothing changed, no sweep due
     assert later.summary["leads"] == first.summary["leads"]  # the daily sweep reads all
     assert cadence(later) == {"day7"}  # due in 12 h now, though the lead never changed
+    # The earlier step's open task is left as it is.
+    day3 = next(t for t in first.tasks if t["record_id"] == lead and t["rule"] == "cadence")
+    known = context.store.task_keys_known([day3["key"]])[day3["key"]]
+    (task,) = sf.read_by_ids("Task", [known.task_id or ""], ["Status"])
+    assert task.fields["Status"] == "Not Started" and known.status == "created"
