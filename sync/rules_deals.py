@@ -10,7 +10,7 @@ leads only (contacts are not rules records there), so contacts' opportunities
 (OpportunityContactRole, absent from the sandbox, or by AccountId) are not read.
 
 HubSpot: the contact -> deal associations (v4 batch read, 100 contacts a call)
-through the connector's optional `associated_ids(from, to, ids)` method, then the
+through the connector's `read_associations(from, to, ids)`, then the
 deals' `dealstage` (batch read, 100 a call) compared with the portal's Closed
 Won stage id. A connector without that method leaves the flag unknown (null).
 """
@@ -25,7 +25,7 @@ SF_CONVERTED = "IsConverted"
 SF_WON_READ = "ConvertedOpportunity.IsWon"  # read with the lead (see SALESFORCE.lead_extra_reads)
 HS_CONTACTS, HS_DEALS, HS_STAGE = "contacts", "deals", "dealstage"
 WON_STAGE = "closed_won"  # the canonical opportunity stage that means Closed Won
-ASSOCIATED_IDS = "associated_ids"  # optional connector method (HubSpot)
+ASSOCIATED_IDS = "read_associations"  # HubSpot connector method (absent: flag unknown)
 
 AssociationReader = Callable[[str, str, Sequence[str]], Mapping[str, Sequence[str]]]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,26 +87,16 @@ def test_salesforce_reads_it_with_the_lead_at_no_extra_call(
     assert sum(rs.counts(running)["salesforce"].values()) == 2
 
 
-class _WithAssociations:
-    """The HubSpot connector plus `associated_ids`, read through the SDK's v4 batch read."""
+class _WithoutAssociationReads:
+    """A HubSpot connector as one without `read_associations` would be."""
 
     def __init__(self, connector: Any) -> None:
         self._connector = connector
-        self.calls = 0
 
     def __getattr__(self, name: str) -> Any:
+        if name == "read_associations":
+            raise AttributeError(name)
         return getattr(self._connector, name)
-
-    def associated_ids(self, src: str, dst: str, ids: Sequence[str]) -> dict[str, list[str]]:
-        api = self._connector.transport.sdk.crm.associations.v4.batch_api
-        found: dict[str, list[str]] = {}
-        for start in range(0, len(ids), 100):
-            self.calls += 1
-            body = {"inputs": [{"id": i} for i in ids[start : start + 100]]}
-            raw = api.get_page(src, dst, body, _preload_content=False)
-            for row in json.loads(raw.data).get("results", []):
-                found[str(row["from"]["id"])] = [str(t["toObjectId"]) for t in row["to"]]
-        return found
 
 
 def test_hubspot_contact_with_a_closed_won_deal(make_sandbox: Any, tmp_path: Path) -> None:
@@ -125,15 +113,16 @@ def test_hubspot_contact_with_a_closed_won_deal(make_sandbox: Any, tmp_path: Pat
             WriteRow({"dealname": "Gutter", "dealstage": stage_ids["Closed Lost"]}),
         ],
     )
-    hs.writer.associate("deals", "contacts", [(deals[0].id, won), (deals[1].id, lost)])
-    wrapped = _WithAssociations(hs)
-    context.connectors["hubspot"] = wrapped  # type: ignore[assignment]
+    hs.associate("deals", "contacts", [(deals[0].id, won), (deals[1].id, lost)])
+    rs.reset_counts(running)
 
     flags = _won_flags(context, "hubspot")
 
     assert flags[won] is True
     assert flags[lost] is False
-    assert wrapped.calls == -(-len(flags) // 100)  # 100 contacts per association read
+    calls = rs.counts(running)["hubspot"]
+    reads = sum(n for endpoint, n in calls.items() if "associations" in endpoint)
+    assert reads == -(-len(flags) // 100)  # 100 contacts per association read
 
 
 def test_hubspot_without_association_reads_leaves_it_unknown(
@@ -141,4 +130,6 @@ def test_hubspot_without_association_reads_leaves_it_unknown(
 ) -> None:
     running = rs.start(make_sandbox)
     context = rs.context(running, tmp_path / "state.db")
+    bare = _WithoutAssociationReads(context.connectors["hubspot"])
+    context.connectors["hubspot"] = bare  # type: ignore[assignment]
     assert set(_won_flags(context, "hubspot").values()) == {None}
