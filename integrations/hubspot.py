@@ -33,7 +33,7 @@ from integrations.base import (
     WriteRow,
 )
 from integrations.errors import CrmError, write_into
-from integrations.hubspot_associations import associated_ids
+from integrations.hubspot_associations import associated_ids, remove_associations
 from integrations.hubspot_http import Transport
 from integrations.hubspot_reads import Reader
 from integrations.hubspot_schema import Schema
@@ -222,6 +222,10 @@ class HubSpotConnector:
     ) -> list[WriteResult]:
         """Default associations (from id, to id), 100 a call; one result per pair."""
         return self.writer.associate(from_type, to_type, pairs)
+
+    def dissociate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """Remove associations (from id, to id), 100 records a call (v4 batch archive)."""
+        remove_associations(self.transport, from_type, to_type, pairs)
 
     def write_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
         """Upsert tasks by `crmops_key`, then link open ones to their contact and deal."""

@@ -43,3 +43,24 @@ def _read(
         if source and targets:
             found[source] = list(dict.fromkeys([*found.get(source, []), *targets]))
     return found
+
+
+def remove_associations(
+    transport: Transport, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]
+) -> None:
+    """Remove associations (from id, to id), every label, 100 sources a call (v4 batch archive).
+
+    Removing an association that is not there is a no-op, so a resent call is safe.
+    """
+    targets: dict[str, list[str]] = {}
+    for a, b in pairs:
+        targets.setdefault(a, []).append(b)
+    api = transport.sdk.crm.associations.v4.batch_api
+    for batch in chunks(list(targets), ASSOCIATION_READ_LIMIT):
+        body = {
+            "inputs": [{"from": {"id": a}, "to": [{"id": b} for b in targets[a]]} for a in batch]
+        }
+        transport.call(
+            f"POST /crm/v4/associations/{from_type}/{to_type}/batch/archive",
+            partial(api.archive_with_http_info, from_type, to_type, body),
+        )

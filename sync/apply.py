@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from integrations.errors import CrmError
+from sync.apply_associations import apply_associations
 from sync.apply_writes import BatchWriter, Row, Tally
 from sync.compiled import ObjectConverter
 from sync.convert import to_json_value
@@ -76,6 +77,9 @@ def apply_plan(
     for (system, variant), creates in _grouped(plan.creates).items():
         for part in _chunks(creates, options.batch_sizes[system]):
             applier.checkpoint(applier.creates(system, variant, part), system, variant)
+    if plan.associations:  # after the creates: their new records are ends of some
+        stopped = apply_associations(job, plan.associations, run_id, applier.tally)
+        applier.checkpoint(stopped, "hubspot", "associations")
     return applier.tally
 
 

@@ -39,6 +39,7 @@ class Tally:
     records_updated: dict[str, int] = field(default_factory=lambda: {"salesforce": 0, "hubspot": 0})
     created: dict[str, int] = field(default_factory=lambda: {"salesforce": 0, "hubspot": 0})
     replanned: int = 0
+    associations: int = 0  # HubSpot associations made
     skipped: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
 

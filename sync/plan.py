@@ -68,13 +68,19 @@ class Link:
 
 @dataclass(frozen=True)
 class Association:
-    """An association to set (HubSpot) or a lookup field to fill (Salesforce)."""
+    """An association to set (HubSpot) or a lookup field to fill (Salesforce).
+
+    An end created by the same plan has no id yet (""): `from_source` / `to_source`
+    name the other system's record it is created from, resolved through its link.
+    """
 
     system: str
     from_object: str
     from_id: str
     to_object: str
     to_id: str
+    from_source: str = ""
+    to_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,8 @@ class Plan:
         ]
         out += [f"move {m.system} {m.from_id} -> {m.to_id} ({m.reason})" for m in self.moves]
         out += [
-            f"associate {a.system} {a.from_object} {a.from_id} -> {a.to_object} {a.to_id}"
+            f"associate {a.system} {a.from_object} {a.from_id or 'new from ' + a.from_source} -> "
+            f"{a.to_object} {a.to_id or 'new from ' + a.to_source}"
             for a in self.associations
         ]
         out += [f"review {r.kind}: {r.reason}" for r in self.review]

@@ -34,6 +34,7 @@ from sync.job import PAIRS, Job, complete_job, open_job
 from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished, held_for_review
+from sync.references import plan_associations
 from sync.store_types import BaseValue, Link
 
 __all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from here
@@ -91,6 +92,7 @@ def plan_sync(
             look_up_unlinked(job, gatherer)
         planner = PairPlanner(job.compiled, job.store, gatherer.result, outcome.plan)
         done = planner.run(merges, vanished, full)
+        plan_associations(job, gatherer.result, outcome.plan)
         outcome.cursors.update(gatherer.result.cursors)
         outcome.agreed.update(done.agreed)
         for key, stamps in read_versions(gatherer.result).items():

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integrations.base import WriteRow
+from sync.apply_associations import FIELD_PREFIX as ASSOCIATION_FIELD
+from sync.apply_associations import undo_associations
 from sync.apply_writes import CREATED, write_rows
 from sync.diff import OTHER
 from sync.gather import Seen, native_fields
@@ -75,6 +77,8 @@ def plan_undo(job: Job, run_id: int, report: UndoReport) -> tuple[list[Restore],
     report.created = [{"system": s, "object": o, "record_id": r} for s, o, r in sorted(created)]
     groups: dict[tuple[str, str], list[JournalEntry]] = {}
     for e in entries:
+        if e.field.startswith(ASSOCIATION_FIELD):
+            continue  # associations: see `undo_associations`
         if (e.system, e.object, e.record_id) not in created and e.record_id:
             groups.setdefault((e.system, e.object), []).append(e)
     restores: list[Restore] = []
@@ -158,8 +162,22 @@ def undo_run(job: Job, run_id: int, dry_run: bool, undo_run_id: int | None = Non
     ]
     tasks = [t for t in job.store.tasks_of_run(run_id) if t.status == "created" and t.task_id]
     report.tasks_closed = [t.key for t in tasks]
+    written = job.store.journal_for_run(run_id, "written")
+    dissociated = set(undo_associations(job, written, dry_run))
+    report.restored += [
+        {
+            "system": e.system,
+            "object": e.object,
+            "record_id": e.record_id,
+            "field": e.field,
+            "value": None,
+        }
+        for e in written
+        if e.id in dissociated
+    ]
     if dry_run:
         return report
+    job.store.journal_mark(sorted(dissociated), "undone")
     _write(job, restores, report, undo_run_id)
     job.store.journal_mark(undone, "undone")
     for system, (api_object, values) in TASK_CLOSED.items():

@@ -37,3 +37,9 @@ def test_associations_are_read_100_ids_a_call_and_written_by_default_type(sb: An
     assert people[140].id not in found and "x1" not in found  # none, or not an id
     back = hs.read_associations("companies", "contacts", [f.id for f in firms])
     assert [len(back[f.id]) for f in firms] == [60, 61]
+    hs.dissociate(
+        "contacts", "companies", [(people[0].id, firms[1].id), (people[2].id, firms[0].id)]
+    )
+    hs.dissociate("contacts", "companies", [(people[0].id, firms[1].id)])  # gone already: no-op
+    after = hs.read_associations("contacts", "companies", [people[0].id, people[2].id])
+    assert after == {people[0].id: [firms[0].id]}
