@@ -362,10 +362,11 @@ def run_child(module: str, args: Sequence[str], env: dict[str, str] | None = Non
 class Measured:
     """What one crmops process did: exit code, wall seconds, its own peak RSS, its output."""
 
-    def __init__(self, code: int, seconds: float, peak_mb: float, out: str, err: str) -> None:
+    def __init__(self, code: int, seconds: float, usage: Any, out: str, err: str) -> None:
         self.code = code
         self.seconds = seconds
-        self.peak_mb = peak_mb
+        self.peak_mb = usage.ru_maxrss / 1024
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime  # the rest of the wall is waiting
         self.out = out
         self.err = err
 
@@ -380,7 +381,7 @@ def run_measured(args: Sequence[str], env: dict[str, str], cwd: Path) -> Measure
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(process.returncode, seconds, usage.ru_maxrss / 1024, out.read(), err.read())
+        return Measured(process.returncode, seconds, usage, out.read(), err.read())
 
 
 def crmops_environment(sb: SandboxProcess, state: Path) -> dict[str, str]:

@@ -57,7 +57,7 @@ def one_size(size: int, keep: Path | None) -> dict[str, Any]:
         raise RuntimeError(f"reconcile exit {run.code}: {run.err[-3000:]}")
     print(
         f"N={size:,}: sandbox loaded in {sb.start_seconds:.0f} s; reconcile exit {run.code}, "
-        f"{run.seconds:.1f} s, peak RSS {run.peak_mb:.0f} MB"
+        f"{run.seconds:.1f} s ({run.cpu_seconds:.1f} s CPU), peak RSS {run.peak_mb:.0f} MB"
     )
     for system, by_endpoint in calls.items():
         print(f"    {system}: {dict(sorted(by_endpoint.items()))}")
@@ -65,6 +65,7 @@ def one_size(size: int, keep: Path | None) -> dict[str, Any]:
     return {
         "size": size,
         "seconds": run.seconds,
+        "cpu": run.cpu_seconds,
         "peak_mb": run.peak_mb,
         "salesforce": total(calls["salesforce"]),
         "hubspot": total(calls["hubspot"]),
@@ -120,6 +121,7 @@ def main() -> None:
             [
                 r["size"],
                 r["seconds"],
+                r["cpu"],
                 r["peak_mb"],
                 r["salesforce"],
                 r["hubspot"],
@@ -132,6 +134,7 @@ def main() -> None:
         [
             "N per side",
             "wall s",
+            "crmops CPU s",
             "crmops peak RSS MB",
             "SF calls",
             "HubSpot calls",
