@@ -40,6 +40,7 @@ def check_mapping(mapping: Mapping, path: Path, lines: dict[Path_, int]) -> list
     if not mapping.pairs.items():
         report.add(("pairs",), "no pairs to sync")
     _check_variants_unique(mapping, report)
+    _check_options(mapping, report)
     for pair_name, pair in mapping.pairs.items():
         where: Path_ = ("pairs", pair_name)
         for side in SIDES:
@@ -50,6 +51,23 @@ def check_mapping(mapping: Mapping, path: Path, lines: dict[Path_, int]) -> list
         for name, spec in pair.fields.items():
             _check_field(mapping, pair, name, spec, (*where, "fields", name), report)
     return report.problems
+
+
+def _check_options(mapping: Mapping, report: _Report) -> None:
+    """Option values this version accepts but cannot carry out are refused, not ignored."""
+    options = mapping.options
+    if options.mirror_tasks:
+        report.add(
+            ("options", "mirror_tasks"),
+            "mirroring tasks to the other CRM is not supported yet; tasks stay in the record's "
+            "own CRM (set false)",
+        )
+    if options.on_delete != "unlink_and_report":
+        report.add(
+            ("options", "on_delete"),
+            f"'{options.on_delete}' is not supported yet; a delete unlinks and is reported "
+            "(unlink_and_report)",
+        )
 
 
 def _check_variants_unique(mapping: Mapping, report: _Report) -> None:
@@ -102,6 +120,11 @@ def _check_field(
     if spec.type == "reference":
         if spec.target is None:
             report.add((*loc, "type"), "a reference needs `target` (the pair it points at)")
+        if (spec.direction or "both") != "to_hubspot":
+            report.add(
+                (*loc, "direction"),
+                "a reference is synced Salesforce -> HubSpot associations only (to_hubspot)",
+            )
         elif spec.target not in mapping.pairs:
             report.add((*loc, "target"), f"unknown pair '{spec.target}'")
 
