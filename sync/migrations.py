@@ -64,6 +64,10 @@ def _v3_link_versions(conn: Connection) -> None:
     _add_column(conn, links, links.c.version)
 
 
+def _v4_entity_aliases(conn: Connection) -> None:
+    build_metadata(4).tables["entity_aliases"].create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "create every table", _create_v1),
     Step(
@@ -73,6 +77,7 @@ STEPS: tuple[Step, ...] = (
         _v2_resolution_and_record_indexes,
     ),
     Step(3, "links.version (a record's modified time when last synced)", _v3_link_versions),
+    Step(4, "entity_aliases (a merged-away stable id -> the id kept)", _v4_entity_aliases),
 )
 
 

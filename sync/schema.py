@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import SchemaItem
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this code writes; `migrations.STEPS` ends at it."""
 
 ID_LEN = 64  # native record ids: Salesforce 18 chars, HubSpot numeric strings
@@ -128,6 +128,16 @@ def _entities(md: MetaData, version: int) -> None:
         # The record's modified time when a sync last read it: a record re-read in a
         # connector's overlap window with the same time has not changed since.
         md.tables["links"].append_column(Column("version", UtcDateTime, nullable=True))
+    if version >= 4:
+        # A stable id merged into another (two one-sided entities of one person) ->
+        # the id kept, so a saved plan or journal row holding the old id still resolves.
+        Table(
+            "entity_aliases",
+            md,
+            Column("stable_id", String(STABLE_ID_LEN), primary_key=True),
+            Column("kept", String(STABLE_ID_LEN), nullable=False, index=True),
+            Column("created", UtcDateTime, nullable=False),
+        )
     Table(
         "bases",
         md,
@@ -295,3 +305,4 @@ intents = metadata.tables["intents"]
 tombstones = metadata.tables["tombstones"]
 reviews = metadata.tables["reviews"]
 leases = metadata.tables["leases"]
+entity_aliases = metadata.tables["entity_aliases"]

@@ -8,7 +8,8 @@ leaves the store as the last finished call left it; `transaction()` groups calls
 Public API, by area:
 - binding: `bind`, `binding`
 - entities and links: `new_entity(ies)`, `entity_kinds`, `link`, `add_links`, `unlink`,
-  `move_link(s)`, `links_for_records`, `links_for_ids`, `records_for`, `links_of`
+  `move_link(s)`, `links_for_records`, `links_for_ids`, `records_for`, `links_of`;
+  `merge_entities`, `resolve_entities` (`sync.store_entities`)
 - bases: `bases_for`, `base_values`, `set_bases`, `drop_bases`
 - cursors: `cursor`, `save_cursor`, `clear_cursors`
 - runs and journal: `start_run`, `finish_run`, `runs`, `run`, `journal_planned`,
@@ -37,6 +38,7 @@ from sync.database import DEFAULT_URL, chunks, open_engine
 from sync.lease import Leases
 from sync.migrations import migrate
 from sync.store_base import Clock, StoreBase, bulk_write, insert_new, upsert, utc_now
+from sync.store_entities import EntitiesMixin
 from sync.store_links import LinksMixin
 from sync.store_reviews import ReviewsMixin
 from sync.store_runs import RunsMixin
@@ -47,7 +49,7 @@ ORG_KEY = "salesforce_org_id"
 PORTAL_KEY = "hubspot_portal_id"
 
 
-class StateStore(LinksMixin, RunsMixin, TasksMixin, ReviewsMixin, StoreBase):
+class StateStore(EntitiesMixin, LinksMixin, RunsMixin, TasksMixin, ReviewsMixin, StoreBase):
     """crmops's memory between runs, in a database it owns.
 
     Opening migrates an older schema forward and refuses a newer one.
