@@ -96,6 +96,16 @@ def test_apply_of_a_saved_plan_stores_bases_and_cursors_like_a_sync(
     ]
 
 
+def test_dry_run_prints_the_plan_and_writes_nothing(shared: Harness) -> None:
+    edit_sf(shared, Title="Dry Roofer")
+    shown = cli(shared, "sync", "--dry-run")
+    assert shown.exit_code == 0, shown.output
+    assert "title" in shown.output and "Dry Roofer" in shown.output
+    assert contact(shared, "jobtitle")["jobtitle"] != "Dry Roofer"
+    shared.sync()
+    assert contact(shared, "jobtitle")["jobtitle"] == "Dry Roofer"
+
+
 def test_apply_refuses_an_expired_plan(shared: Harness, tmp_path: Path) -> None:
     edit_sf(shared, Title="Estimator")
     plan = tmp_path / "plan.json"
