@@ -10,12 +10,17 @@ Several Salesforce records on one key are a `duplicate` review item; fuzzy look-
 are `fuzzy` review items; neither is linked, nor offered for creation. Converted leads
 and merges move a link to the surviving record (the stable id is kept). Everything is
 dict lookups over the batch: O(n), fuzzy candidates compared within small blocks only.
+
+A stable id linked in one system only (`one_sided`: a rules run gave each side of a
+pair its own id before any sync matched them) does not make its record taken: it is
+matched in the usual order like an unlinked record, and a match of two one-sided
+records is a merge of their stable ids, which apply carries out.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Literal
 
 from sync.candidates import (
@@ -54,8 +59,9 @@ _HELD = "\0held"  # claimed by a review item: neither linked nor offered for cre
 class _State:
     """The links as they stand during matching: the store's, plus this run's new ones."""
 
-    def __init__(self, links: Mapping[tuple[str, str], str]) -> None:
+    def __init__(self, links: Mapping[tuple[str, str], str], one_sided: Collection[str]) -> None:
         self.links = links
+        self.one_sided = one_sided
         self.new: dict[tuple[str, str], str] = {}
 
     def of(self, system: str, record_id: str) -> str | None:
@@ -66,9 +72,10 @@ class _State:
         return self.links.get(key)
 
     def taken(self, system: str, record_id: str) -> bool:
-        """Linked, matched in this run, or held for review."""
+        """Linked in both systems, matched in this run, or held for review."""
         key = (system, record_id)
-        return key in self.new or self.links.get(key) is not None
+        stable = self.links.get(key)
+        return key in self.new or (stable is not None and stable not in self.one_sided)
 
     def claim(self, system: str, record_id: str, stable: str = "") -> None:
         """Mark a record matched (`stable` "" for a new link) or held (`_HELD`)."""
@@ -83,6 +90,7 @@ def match_records(
     *,
     merges: Iterable[Merge] = (),
     fuzzy_threshold: int = 90,
+    one_sided: Collection[str] = (),
 ) -> MatchResult:
     """Match one batch of records of one kind (person, company, deal).
 
@@ -94,11 +102,13 @@ def match_records(
             `ids_to_look_up` of the candidates.
         merges: merges seen by the delete sweep, besides those the records carry.
         fuzzy_threshold: similarity (0-100) at which look-alikes are listed for review.
+        one_sided: stable ids in `links` linked in one system only; their records are
+            matched like unlinked ones.
 
     Returns:
         The result; it never links a record by guess.
     """
-    state, result = _State(links), MatchResult()
+    state, result = _State(links, frozenset(one_sided)), MatchResult()
     sf = {c.id: c for c in salesforce}
     hs = {c.id: c for c in hubspot}
     _move_links(_moves(sf, hs, merges), sf, hs, state, result)
