@@ -205,9 +205,10 @@ def drop_unchanged(
     commits) returns the previous run's last records again; keeping them would make
     a quiet run read partners, owners and stages for nothing. Left out: linked
     records with the modified time a sync last read (a late commit carries another
-    time, so it is kept), and unlinked records at or behind their variant's cursor
-    that are never linked anyway: converted leads and records in `held` (open review
-    items). No API call.
+    time, so it is kept), records no variant of the object takes (a Person Account's
+    Contact row), and unlinked records at or behind their variant's cursor that are
+    never linked anyway: converted leads and records in `held` (open review items).
+    No API call.
 
     Returns:
         How many records were left out.
@@ -238,10 +239,16 @@ def _settled(
     since: Mapping[tuple[Side, str], Cursor | None],
     held: bool,
 ) -> bool:
-    """An unlinked record re-read behind its cursor that no sync links (converted, held)."""
+    """A record no variant takes, or one re-read behind its cursor that no sync links.
+
+    Person Accounts' own Contact rows belong to no variant of `Contact`; converted
+    leads and records held for review are never linked.
+    """
     conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
-    cursor = since.get((conv.system, conv.variant)) if conv is not None else None
-    if conv is None or cursor is None or Cursor(record.modified, record.id) > cursor:
+    if conv is None:
+        return True
+    cursor = since.get((conv.system, conv.variant))
+    if cursor is None or Cursor(record.modified, record.id) > cursor:
         return False
     return held or conv.is_read_only(record.fields)
 
