@@ -160,12 +160,10 @@ class _Applier:
     def _link(self, link: Link) -> None:
         sf = self.store.links_for_ids("salesforce", [link.salesforce_id], [link.salesforce_object])
         hs = self.store.links_for_ids("hubspot", [link.hubspot_id], [link.hubspot_object])
-        have = {x.stable_id for x in (*sf.values(), *hs.values())}
-        if len(have) > 1:
-            return
         kind = self.job.compiled.converter("salesforce", link.salesforce_object).pair  # type: ignore[arg-type]
-        stable = have.pop() if have else link.stable_id or self.store.new_entity(kind)
         try:
+            have = self._kept(sf.get(link.salesforce_id), hs.get(link.hubspot_id))
+            stable = have or link.stable_id or self.store.new_entity(kind)
             self.store.add_links(
                 [
                     StoreLink(stable, "salesforce", link.salesforce_object, link.salesforce_id),
@@ -177,6 +175,23 @@ class _Applier:
             self.store.add_review(
                 "conflict", "salesforce", link.salesforce_object, link.salesforce_id, detail
             )
+
+    def _kept(self, sf: StoreLink | None, hs: StoreLink | None) -> str | None:
+        """The stable id a new link takes; two one-sided ids of one person are merged first.
+
+        The Salesforce side's id is kept. Any fixed choice is correct; a fixed one makes
+        a rerun or an overlapping run pick the same id. Salesforce's is the one that
+        already lives through lead conversion (the link moves to the Contact).
+
+        Raises:
+            LinkConflict: either id is linked in both systems already (not a one-sided
+                pair, so two different persons: a person decides).
+        """
+        if sf is not None and hs is not None and sf.stable_id != hs.stable_id:
+            self.store.merge_entities(sf.stable_id, hs.stable_id)
+            return sf.stable_id
+        found = sf or hs
+        return found.stable_id if found is not None else None
 
     def _gone(self, record: Any, detail: dict[str, Any]) -> None:
         system, record_id = record

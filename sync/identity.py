@@ -72,10 +72,16 @@ class _State:
         return self.links.get(key)
 
     def taken(self, system: str, record_id: str) -> bool:
-        """Linked in both systems, matched in this run, or held for review."""
+        """Linked in both systems, matched in this run, or held for review.
+
+        A record that holds a one-sided stable id (linked in the store, or by a link
+        move this run: a converted lead's id now on its Contact) is not taken.
+        """
         key = (system, record_id)
-        stable = self.links.get(key)
-        return key in self.new or (stable is not None and stable not in self.one_sided)
+        stable = self.new[key] if key in self.new else self.links.get(key)
+        if stable in ("", _HELD):
+            return True
+        return stable is not None and stable not in self.one_sided
 
     def claim(self, system: str, record_id: str, stable: str = "") -> None:
         """Mark a record matched (`stable` "" for a new link) or held (`_HELD`)."""

@@ -87,6 +87,19 @@ class PairPlanner:
                 found.update({(system, rid): link.stable_id for rid, link in links.items()})
         return found
 
+    def one_sided(self, links: Mapping[tuple[str, str], str]) -> set[str]:
+        """Stable ids among `links` linked in one system only, and never on the other.
+
+        A rules run gives a record it meets first its own stable id, so the two sides
+        of one person can each hold one until a sync matches them. An entity whose
+        other record left its CRM (a tombstone) stays as it is: never matched again.
+        """
+        found: set[str] = set()
+        for system in SIDES:
+            mine = {stable for (s, _), stable in links.items() if s == system}
+            found |= mine - set(self.store.records_for(list(mine), OTHER[system]))
+        return found - self.store.tombstoned_entities(list(found))
+
     def _hold(self, cands: dict[Side, list[Candidate]], links: Mapping[Any, str]) -> None:
         """Drop unlinked candidates held for review, and any sharing an email with them."""
         held = held_for_review(self.store)
@@ -118,8 +131,9 @@ class PairPlanner:
         for m in merges:
             wanted[m.system] += [m.loser, m.winner]
         links = self.links(wanted)
+        one_sided = self.one_sided(links)
         if not full:  # a full read meets every record again and re-decides its review item
-            self._hold(cands, links)
+            self._hold(cands, {k: v for k, v in links.items() if v not in one_sided})
         result = match_records(
             self.read.pair,
             cands["salesforce"],
@@ -127,6 +141,7 @@ class PairPlanner:
             links,
             merges=merges,
             fuzzy_threshold=self.compiled.mapping.options.fuzzy_threshold,
+            one_sided=one_sided,
         )
         self.plan.moves.extend(result.moves)
         self.plan.review.extend(self._with_objects(item) for item in result.review)

@@ -64,3 +64,15 @@ def test_a_one_sided_record_beside_a_paired_one_is_not_matched_to_it() -> None:
     )
     assert pairs(result) == []
     assert [r.kind for r in result.review] == ["duplicate"]
+
+
+def test_a_converted_leads_one_sided_id_moves_to_its_contact_which_then_matches() -> None:
+    links = {("salesforce", "00Q1"): "A", ("hubspot", "901"): "B"}
+    lead = sf("00Q1", "a@x.com", converted_to="0031")
+    contact = sf("0031", "a@x.com", object="Contact")
+    result = match_records(
+        "person", [lead, contact], [hs("901", "a@x.com")], links, one_sided={"A", "B"}
+    )
+    assert [(m.from_id, m.to_id) for m in result.moves] == [("00Q1", "0031")]
+    assert pairs(result) == [("0031", "901", "email")]
+    assert result.review == []
