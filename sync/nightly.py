@@ -9,9 +9,10 @@ says who holds it until when, and a crashed run blocks the next night only until
 its lease expires. The run's own record holds its API calls and the report's figures;
 the rules step records its own run too (`crmops runs` lists both).
 
-The sync runs before the rules: it links the records new on either side first, so
-the rules find each person's stable id already shared by both CRMs (a rules run on an
-unlinked record gives it a stable id of its own). The rules' writes are then carried
+The sync runs before the rules, so the rules decide on records as both CRMs hold them
+after the day's changes have been carried across. The order is not needed for
+identity: stable ids a rules run gave the two sides of one person before any sync
+matched them are merged when the sync does. The rules' writes are then carried
 across by the reconcile, which reads both sides whole after them and repairs.
 """
 
