@@ -234,7 +234,10 @@ def look_up_unlinked(job: Job, g: Gatherer) -> None:
     for system in SIDES:
         other: Side = "hubspot" if system == "salesforce" else "salesforce"
         objects = [c.variant for c in variants(job.compiled, "person", system)]
-        linked = job.store.links_for_ids(system, list(seen[system]), objects)
+        links = job.store.links_for_ids(system, list(seen[system]), objects)
+        # A one-sided stable id (a rules run's, no partner yet) is looked up like no link.
+        paired = job.store.records_for([x.stable_id for x in links.values()], other)
+        linked = {rid for rid, x in links.items() if x.stable_id in paired}
         # Converted leads and records held for review are never linked: no look-up.
         emails = sorted(
             {

@@ -8,17 +8,19 @@ order links, list no false duplicates, and leave the next rules run nothing to m
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from integrations.base import Cursor, WriteRow
 from sync import schema as t
 from sync.planner import HELD_KINDS
 from sync.rulesjob import run_rules
 from sync.store import StateStore
 from tests.e2e import rules_support as rs
-from tests.e2e.support import Harness
+from tests.e2e.support import Harness, connectors
 
 SIZE = 20
 
@@ -112,3 +114,38 @@ def _tasks(context: Any) -> list[Any]:
     with context.store.engine.connect() as conn:
         run_ids = conn.execute(select(t.runs.c.id)).scalars().all()
     return [k for run in run_ids for k in context.store.tasks_of_run(run)]
+
+
+def test_an_incremental_sync_looks_up_one_sided_records_by_email(
+    make_sandbox: Any, tmp_path: Path
+) -> None:
+    running = rs.start(make_sandbox, size=6)
+    harness = Harness(running, tmp_path, "state.db")
+    context = rs.context(running, tmp_path / "state.db")
+    try:
+        assert harness.sync().exit_code == 0
+        hubspot, salesforce = connectors(running)["hubspot"], connectors(running)["salesforce"]
+        emails = [f"watch{i}@example.org" for i in range(3)]
+        made = hubspot.create(
+            "contacts", [WriteRow({"email": e, "lastname": f"W{i}"}) for i, e in enumerate(emails)]
+        )
+        rows = [
+            WriteRow({"Email": e, "LastName": f"W{i}", "Company": "Acme"})
+            for i, e in enumerate(emails)
+        ]
+        leads = salesforce.create("Lead", rows)
+        assert all(r.ok for r in [*made, *leads])
+        assert run_rules(context, "both", False, rs.now()).exit_code == 0
+        # As if an earlier sync had read the contacts already: only the leads are new.
+        ahead = Cursor(datetime.now(UTC) + timedelta(hours=1), "")
+        harness.store.save_cursor("hubspot", "contacts", ahead)
+
+        report = harness.sync()
+        assert report.exit_code == 0
+        assert {link.hubspot_id for link in report.plan.links} == {r.id for r in made}
+        assert [c for c in report.plan.creates if c.system == "hubspot"] == []
+        for lead, contact in zip(leads, made, strict=True):
+            assert harness.partner("salesforce", str(lead.id)) == contact.id
+    finally:
+        harness.close()
+        context.store.close()
