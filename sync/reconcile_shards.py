@@ -16,6 +16,7 @@ fuzzy look-alikes are only listed within a shard (they are review hints, never l
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -86,8 +87,9 @@ def _spooled(
     rest: Iterable[tuple[Side, ObjectConverter, Record]],
     limit: int,
 ) -> Iterator[Gatherer]:
-    with tempfile.TemporaryFile() as spool:
-        where: dict[Node, int] = {}
+    with tempfile.TemporaryFile() as file:
+        spool = _Spool(file)
+        where: dict[Node, tuple[int, int]] = {}
         candidates: list[Candidate] = []
         problems = first.result.problems
         for system in SIDES:
@@ -101,21 +103,49 @@ def _spooled(
             candidates.append(_spool(spool, where, system, seen))
         problems += converter.result.problems
         merged = _salesforce_merges(converter, job, pair)
+        file.flush()
         for number, members in enumerate(_shards(job, candidates, merged, limit)):
             shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all shards
             shard.result.problems = problems if number == 0 else 0
             for node in sorted(members, key=where.__getitem__):
-                spool.seek(where[node])
-                variant, record, values = pickle.load(spool)
-                conv = job.compiled.converter(node[0], variant)  # type: ignore[arg-type]
-                shard.result.seen[node[0]][node[1]] = Seen(conv, record, values)  # type: ignore[index]
+                side: Side = node[0]  # type: ignore[assignment]
+                variant, obj, record_id, modified, fields, archived, values = spool.read(
+                    *where[node]
+                )
+                conv = job.compiled.converter(side, variant)
+                record = Record(obj, record_id, modified, fields, archived)
+                shard.result.seen[side][node[1]] = Seen(conv, record, values)
             yield shard
 
 
-def _spool(spool: IO[bytes], where: dict[Node, int], system: Side, seen: Seen) -> Candidate:
-    where[(system, seen.record.id)] = spool.seek(0, 2)
-    pickle.dump((seen.conv.variant, seen.record, seen.values), spool, pickle.HIGHEST_PROTOCOL)
-    return candidate_of(seen.conv, seen.record.id, seen.record.fields, seen.values)
+class _Spool:
+    """Append-only pickles in a temporary file, read back by (offset, length) with pread.
+
+    No seek per record: a buffered seek throws the buffer away, which made reading a
+    shard back cost more than converting it.
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.end = 0
+
+    def write(self, item: Any) -> tuple[int, int]:
+        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+        self.file.write(data)
+        start, self.end = self.end, self.end + len(data)
+        return start, len(data)
+
+    def read(self, start: int, length: int) -> Any:
+        return pickle.loads(os.pread(self.file.fileno(), length, start))
+
+
+def _spool(
+    spool: _Spool, where: dict[Node, tuple[int, int]], system: Side, seen: Seen
+) -> Candidate:
+    r = seen.record  # plain fields pickle faster than the dataclass
+    item = (seen.conv.variant, r.object, r.id, r.modified, r.fields, r.archived, seen.values)
+    where[(system, r.id)] = spool.write(item)
+    return candidate_of(seen.conv, r.id, r.fields, seen.values)
 
 
 class _Components:
