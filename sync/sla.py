@@ -117,7 +117,10 @@ def _read(reader: Any, value: Any) -> Any:
         return None
 
 
-def open_tasks(connector: Connector) -> list[tuple[datetime | date | None, str | None]]:
+OpenTasks = list[tuple[datetime | date | None, str | None]]  # (due, owner id) of each
+
+
+def open_tasks(connector: Connector) -> OpenTasks:
     """(due, owner id) of every open task in the connector's CRM.
 
     Only open tasks are fetched where the connector can filter (a Salesforce query on
@@ -165,6 +168,7 @@ def add_sla(
     connectors: Mapping[Side, Connector],
     counters: Mapping[Side, SlaCounter],
     owners: Mapping[Side, Mapping[str, str]],
+    tasks: Mapping[Side, OpenTasks] | None = None,
 ) -> None:
     """Put each system's SLA counts in the report, with its overdue tasks per owner.
 
@@ -174,8 +178,9 @@ def add_sla(
             list on HubSpot).
         counters: per system, already fed with the persons read.
         owners: per system, owner id -> email.
+        tasks: per system, its open tasks already read (`open_tasks`); read here otherwise.
     """
     for system, counter in counters.items():
-        tasks = open_tasks(connectors[system])
-        counter.tally.overdue_tasks = overdue_by_owner(tasks, counter.now, owners.get(system, {}))
+        found = tasks[system] if tasks and system in tasks else open_tasks(connectors[system])
+        counter.tally.overdue_tasks = overdue_by_owner(found, counter.now, owners.get(system, {}))
         report.sla[system] = counter.tally
