@@ -70,6 +70,9 @@ def sample() -> Plan:
     plan.links.append(Link("Lead", "00Q1", "contacts", "903", "email"))
     plan.moves.append(LinkMove("S3", "salesforce", "00Q9", "0039", "converted"))
     plan.associations.append(Association("hubspot", "contacts", "901", "companies", "5001"))
+    plan.associations.append(
+        Association("hubspot", "deals", "", "companies", "", from_source="006A", to_source="001B")
+    )
     plan.review.append(
         ReviewItem(
             "duplicate",
@@ -130,6 +133,7 @@ def test_rendering_shows_record_field_old_new_and_policy() -> None:
     )
     assert "link Lead 00Q1 <-> contacts 903 (email)" in lines
     assert "move salesforce 00Q9 -> 0039 (converted)" in lines
+    assert "associate hubspot deals new from 006A -> companies new from 001B" in lines
     assert any(line.startswith("review duplicate: ") for line in lines)
     assert "task hubspot first_response:S1:once: Respond to new lead" in lines
 
@@ -151,7 +155,7 @@ def test_summary_counts() -> None:
     assert (summary["links"], summary["moves"], summary["associations"], summary["tasks"]) == (
         1,
         1,
-        1,
+        2,
         1,
     )
 
