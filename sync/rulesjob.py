@@ -135,10 +135,19 @@ def systems_of(crm: str) -> list[System]:
 
 
 def _new_tasks(store: StateStore, collected: list[Collected]) -> list[PlannedTask]:
-    """Tasks not made yet: keys the store knows as created (or closed) are never sent again."""
+    """Tasks not made yet: keys the store knows as created (or closed) are never sent again.
+
+    A stable id a sync merged into another since this run read its links is left for
+    the next run, which keys its tasks by the kept id (and finds those already made).
+    """
     tasks = {t.spec.key: t for c in collected for p in c.plans for t in p.tasks}
     known = store.task_keys_known(list(tasks))
-    return [t for k, t in tasks.items() if k not in known or known[k].status == "intent"]
+    merged = store.resolve_entities([t.stable_id for t in tasks.values()])
+    return [
+        t
+        for k, t in tasks.items()
+        if (k not in known or known[k].status == "intent") and t.stable_id not in merged
+    ]
 
 
 def _apply(
