@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -138,16 +139,25 @@ class SalesforceConnector:
 
     # --- reads -------------------------------------------------------------------------
 
-    def _pages(self, text: str, include_deleted: bool) -> Iterator[dict[str, Any]]:
-        """Records of one SOQL query, a page (one call) at a time, following nextRecordsUrl."""
+    def _pages(
+        self, text: str, include_deleted: bool, ahead: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Records of one SOQL query, a page (one call) at a time, following nextRecordsUrl.
+
+        With `ahead`, the next page is fetched in a background thread while the caller
+        works through this one (same calls, in the same order; whole reads only, whose
+        callers make no other call meanwhile).
+        """
         result = self._call(
             lambda: self.sf.query(text, include_deleted=include_deleted, headers=QUERY_HEADERS)
         )
-        while True:
-            yield from result["records"]
-            if result.get("done", True):
-                return
-            result = self._call(partial(self._more, result["nextRecordsUrl"]))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # a thread only once submitted to
+            while not result.get("done", True):
+                more = partial(self._call, partial(self._more, result["nextRecordsUrl"]))
+                following = pool.submit(more) if ahead else None
+                yield from result["records"]
+                result = following.result() if following is not None else more()
+        yield from result["records"]
 
     def _more(self, next_url: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.sf.query_more(
@@ -156,7 +166,12 @@ class SalesforceConnector:
         return answer
 
     def _ordered(
-        self, object: str, fields: Sequence[str], where: str | None, include_deleted: bool = False
+        self,
+        object: str,
+        fields: Sequence[str],
+        where: str | None,
+        include_deleted: bool = False,
+        ahead: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Records by (SystemModstamp, Id); an expired query locator resumes after the last pair."""
         after: tuple[datetime, str] | None = None
@@ -168,7 +183,7 @@ class SalesforceConnector:
             text = soql.select(object, fields, condition, order_by=(TIME_FIELD, "Id"))
             resumed_from = after
             try:
-                for raw in self._pages(text, include_deleted):
+                for raw in self._pages(text, include_deleted, ahead):
                     yield raw
                     after = (parse_sf_datetime(raw[TIME_FIELD]), raw["Id"])
                 return
@@ -197,8 +212,8 @@ class SalesforceConnector:
                 yield record
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:
-        """Every live record of `object`, lazily."""
-        for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], None):
+        """Every live record of `object`, lazily (the next page read while this one is used)."""
+        for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], None, ahead=True):
             yield record_from(object, raw)
 
     def read_by_ids(self, object: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:

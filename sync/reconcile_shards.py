@@ -32,6 +32,7 @@ from sync.mapping import SIDES, Side
 
 SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
 LINK_BATCH = 2_000  # records whose links are looked up in one store query
+SPOOL_WRITE_BYTES = 1 << 20
 Node = tuple[str, ...]
 
 
@@ -103,7 +104,7 @@ def _spooled(
             candidates.append(_spool(spool, where, system, seen))
         problems += converter.result.problems
         merged = _salesforce_merges(converter, job, pair)
-        file.flush()
+        spool.flush()
         for number, members in enumerate(_shards(job, candidates, merged, limit)):
             shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all shards
             shard.result.problems = problems if number == 0 else 0
@@ -128,12 +129,20 @@ class _Spool:
     def __init__(self, file: IO[bytes]) -> None:
         self.file = file
         self.end = 0
+        self.pending = bytearray()  # written in large pieces: one system call per megabyte
 
     def write(self, item: Any) -> tuple[int, int]:
         data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-        self.file.write(data)
+        self.pending += data
+        if len(self.pending) >= SPOOL_WRITE_BYTES:
+            self.flush()
         start, self.end = self.end, self.end + len(data)
         return start, len(data)
+
+    def flush(self) -> None:
+        self.file.write(self.pending)
+        self.file.flush()
+        self.pending.clear()
 
     def read(self, start: int, length: int) -> Any:
         return pickle.loads(os.pread(self.file.fileno(), length, start))
