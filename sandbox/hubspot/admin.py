@@ -22,6 +22,7 @@ from sandbox.app import ADMIN_PREFIX
 from sandbox.http import Request, Response
 from sandbox.hubspot import seeding
 from sandbox.hubspot.constants import OBJECT_TYPES
+from sandbox.hubspot.records import USER_SOURCE
 from sandbox.hubspot.timefmt import iso
 
 if TYPE_CHECKING:
@@ -126,10 +127,13 @@ def edit_as_other_user(app: HubSpotApp, kind: str, object_id: int, values: dict[
     row = app.store.get(kind, object_id)
     if row is None:
         raise ValueError(f"no {kind} {object_id}")
-    row.props.update({k: str(v) for k, v in values.items()})
+    values = {k: str(v) for k, v in values.items()}
+    changed = {k: v for k, v in values.items() if row.props.get(k, "") != v}
+    row.props.update(values)
     row.modified_ms = app.records.now_ms()
     with app.store.transaction():
         app.store.save(row)
+        app.store.record_changes(kind, object_id, changed, row.modified_ms, USER_SOURCE)
 
 
 def _touch(app: HubSpotApp, body: dict[str, Any]) -> Response:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
 from sandbox.hubspot.associations import batch_envelope, parse_create_associations
-from sandbox.hubspot.constants import BATCH_LIMIT, SINGULAR
+from sandbox.hubspot.constants import BATCH_LIMIT, HISTORY_BATCH_LIMIT, SINGULAR
 from sandbox.hubspot.errors import standard_error, validation
 from sandbox.hubspot.objects import TYPE, V3
 from sandbox.hubspot.records import Write
@@ -65,13 +65,25 @@ class BatchRoutes:
         inputs = inputs_of(request)
         id_property = payload.get("idProperty")
         names = payload.get("properties") or None
-        results, missing = [], []
+        with_history = payload.get("propertiesWithHistory") or None
+        if with_history and len(inputs) > HISTORY_BATCH_LIMIT:
+            raise validation(
+                "The maximum number of inputs supported in a batch request for property"
+                f" histories is {HISTORY_BATCH_LIMIT}. Please reduce the number of items"
+                " and try again"
+            )
+        rows, missing = [], []
         for item in inputs:
             row = self.records.live(kind, str(item.get("id", "")), id_property)
             if row is None:
                 missing.append(str(item.get("id", "")))
             else:
-                results.append(self.records.render(row, names))
+                rows.append(row)
+        results = [self.records.render(row, names) for row in rows]
+        if with_history:
+            histories = self.records.history(rows, with_history)
+            for row, body in zip(rows, results, strict=True):
+                body["propertiesWithHistory"] = histories[row.id]
         errors = [_missing(kind, missing)] if missing else None
         return Response(207 if errors else 200, batch_envelope(results, errors))
 

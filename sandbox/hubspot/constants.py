@@ -9,6 +9,8 @@ SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "tas
 
 PAGE_LIMIT = 100
 BATCH_LIMIT = 100
+# Batch reads that ask for property history take fewer inputs (HubSpot refuses more).
+HISTORY_BATCH_LIMIT = 50
 SEARCH_LIMIT = 200
 SEARCH_RESULT_CAP = 10_000
 SEARCH_MAX_GROUPS = 5

@@ -99,6 +99,9 @@ class ObjectRoutes:
         """GET one record (merged-away ids answer the winner, as HubSpot does)."""
         row = self._find(request, kind, object_id)
         body = self.records.render(row, csv_arg(request, "properties"))
+        with_history = csv_arg(request, "propertiesWithHistory")
+        if with_history:
+            body["propertiesWithHistory"] = self.records.history([row], with_history)[row.id]
         body = self._with_associations(body, kind, csv_arg(request, "associations"))
         self.app.after_read(kind, row.id)
         return Response(200, body)

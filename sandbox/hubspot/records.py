@@ -16,8 +16,12 @@ from sandbox.hubspot.constants import (
 )
 from sandbox.hubspot.errors import ApiError
 from sandbox.hubspot.schema import LIFECYCLE_ORDER, PortalSchema, property_error
-from sandbox.hubspot.store import Row, Store
+from sandbox.hubspot.store import HistoryEntry, Row, Store
 from sandbox.hubspot.timefmt import iso, to_ms
+
+# `sourceType` of property history entries: API writes, edits by users, seeded values.
+API_SOURCE, USER_SOURCE, SEEDED_SOURCE = "INTEGRATION", "CRM_UI", "IMPORT"
+SOURCE_ID = "sandbox"
 
 
 @dataclass
@@ -67,6 +71,25 @@ class Records:
         if row.archived and row.archived_ms is not None:
             body["archivedAt"] = iso(row.archived_ms)
         return body
+
+    def history(self, rows: list[Row], names: Iterable[str]) -> dict[int, dict[str, Any]]:
+        """`propertiesWithHistory` of each row: every value a property held, newest first.
+
+        A value with no recorded change (seeded data) is listed as set when the record was.
+        """
+        wanted = list(dict.fromkeys(names))
+        by_type: dict[str, list[Row]] = {}
+        for row in rows:
+            by_type.setdefault(row.type, []).append(row)
+        answer: dict[int, dict[str, Any]] = {}
+        for object_type, group in by_type.items():
+            found = self.store.history(object_type, [r.id for r in group], wanted)
+            for row in group:
+                answer[row.id] = {
+                    name: _history_of(row, name, found.get(row.id, {}).get(name, []))
+                    for name in wanted
+                }
+        return answer
 
     def live(self, object_type: str, raw_id: str, id_property: str | None = None) -> Row | None:
         """A live record by id (merged-away ids answer the winner) or by a unique property."""
@@ -141,9 +164,11 @@ class Records:
                     # Apply the change to the record as it is now, not as it was read.
                     write.row = self.store.get(write.row.type, write.row.id) or write.row
                 row = write.row
+                changed = {k: v for k, v in write.values.items() if row.props.get(k, "") != v}
                 row.props.update(write.values)
                 row.modified_ms = now
                 self.store.save(row)
+                self.store.record_changes(row.type, row.id, changed, now, API_SOURCE)
                 for name, value in write.values.items():
                     prop = self.schema.get(row.type, name)
                     if prop is not None and prop.unique:
@@ -196,6 +221,16 @@ class Records:
             )
             db.execute("INSERT OR REPLACE INTO merged VALUES(?,?,?)", (kind, loser.id, winner.id))
         return winner
+
+
+def _history_of(row: Row, name: str, entries: list[HistoryEntry]) -> list[dict[str, str]]:
+    value = row.props.get(name, "")
+    if not entries and value:
+        entries = [(row.created_ms, value, SEEDED_SOURCE)]
+    return [
+        {"value": v, "timestamp": iso(ms), "sourceType": source, "sourceId": SOURCE_ID}
+        for ms, v, source in entries
+    ]
 
 
 def _stage_rank(stage: str) -> int:

@@ -28,7 +28,13 @@ CREATE TABLE IF NOT EXISTS merged(
   PRIMARY KEY(type, loser_id));
 CREATE TABLE IF NOT EXISTS owners(id INTEGER PRIMARY KEY, email TEXT, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS history(
+  type TEXT NOT NULL, id INTEGER NOT NULL, prop TEXT NOT NULL, ms INTEGER NOT NULL,
+  value TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY(type, id, prop, ms));
 """
+# Property history: one row per actual value change (seeded values and analytics
+# touches write none), so it stays small beside a million records.
+HistoryEntry = tuple[int, str, str]  # (epoch ms, value, source type)
 # Enumerations worth an index: searches filter on them without a modified-time range.
 HOT_PROPERTIES = ("lifecyclestage", "hs_lead_status", "hubspot_owner_id")
 
@@ -167,11 +173,37 @@ class Store:
     def delete(self, object_type: str, object_id: int) -> None:
         """Remove a record and its associations for good (GDPR delete, merge loser)."""
         self.db.execute("DELETE FROM objects WHERE type=? AND id=?", (object_type, object_id))
+        self.db.execute("DELETE FROM history WHERE type=? AND id=?", (object_type, object_id))
         self.drop_uniques(object_type, object_id)
         self.db.execute(
             "DELETE FROM associations WHERE (from_type=? AND from_id=?) OR (to_type=? AND to_id=?)",
             (object_type, object_id, object_type, object_id),
         )
+
+    def record_changes(
+        self, object_type: str, object_id: int, values: dict[str, str], ms: int, source: str
+    ) -> None:
+        """Note properties whose value changed (inside a transaction)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO history VALUES(?,?,?,?,?,?)",
+            [(object_type, object_id, p, ms, v, source) for p, v in values.items()],
+        )
+
+    def history(
+        self, object_type: str, ids: Sequence[int], props: Sequence[str]
+    ) -> dict[int, dict[str, list[HistoryEntry]]]:
+        """Recorded changes of these properties, newest first, by record id then property."""
+        found: dict[int, dict[str, list[HistoryEntry]]] = {}
+        if not ids or not props:
+            return found
+        sql = (
+            f"SELECT id, prop, ms, value, source FROM history WHERE type=?"
+            f" AND id IN ({','.join('?' * len(ids))}) AND prop IN ({','.join('?' * len(props))})"
+            " ORDER BY ms DESC"
+        )
+        for object_id, prop, ms, value, source in self.query(sql, [object_type, *ids, *props]):
+            found.setdefault(object_id, {}).setdefault(prop, []).append((ms, value, source))
+        return found
 
     @contextmanager
     def bulk_load(self) -> Iterator[sqlite3.Connection]:
@@ -198,7 +230,15 @@ class Store:
     def clear(self) -> None:
         """Drop all data (admin reset)."""
         with self.transaction() as db:
-            for table in ("objects", "uniques", "associations", "merged", "owners", "meta"):
+            for table in (
+                "objects",
+                "uniques",
+                "associations",
+                "merged",
+                "owners",
+                "meta",
+                "history",
+            ):
                 db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
