@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from config.settings import HubSpotSettings
-from integrations import retry
+from integrations import hubspot_history, retry
 from integrations.accounting import BudgetGuard, Meter
 from integrations.base import (
     ApiUsage,
@@ -128,6 +128,16 @@ class HubSpotConnector:
     def read_by_ids(self, object: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         """The live records with these ids, 100 per call; missing (or non-numeric) ids left out."""
         return self.reader.read_by_ids(object, ids, fields)
+
+    def read_history(
+        self, object: str, ids: Sequence[str], properties: Sequence[str]
+    ) -> dict[str, dict[str, datetime]]:
+        """When each property last changed (property history), 50 records per call.
+
+        Returns:
+            record id -> property -> time of its newest change; unknown ids left out.
+        """
+        return hubspot_history.read_history(self.transport, object, ids, properties)
 
     def deletions(self, object: str, since: datetime | None) -> Iterator[Deletion]:
         """Archived records (archived after `since`), then records merged away.
