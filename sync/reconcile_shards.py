@@ -16,11 +16,15 @@ fuzzy look-alikes are only listed within a shard (they are review hints, never l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import queue
 import tempfile
-from collections.abc import Iterable, Iterator
-from typing import IO, Any
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import IO, Any, TypeVar
 
 from integrations.base import Record
 from sync.candidates import Candidate, candidate_of, ids_to_look_up
@@ -33,7 +37,10 @@ from sync.mapping import SIDES, Side
 SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
 LINK_BATCH = 2_000  # records whose links are looked up in one store query
 SPOOL_WRITE_BYTES = 1 << 20
+CHUNK_RECORDS = 200  # records a reading thread hands over at once
+CHUNKS_AHEAD = 10  # chunks buffered per system ahead of the conversion
 Node = tuple[str, ...]
+T = TypeVar("T")
 
 
 def read_whole(job: Job, pair: str) -> Iterator[tuple[Side, ObjectConverter, Record]]:
@@ -41,18 +48,69 @@ def read_whole(job: Job, pair: str) -> Iterator[tuple[Side, ObjectConverter, Rec
 
     Each API object is read once with the native fields of all its variants (Person
     Accounts and Contacts share nothing, but Person and business Accounts do), and each
-    record comes with the variant it belongs to. No cursor is read or moved.
+    record comes with the variant it belongs to. No cursor is read or moved. Both
+    systems are read at once (each in its own thread, a few chunks ahead), so one
+    CRM's pacing overlaps the other's reads and the conversion; each system's records
+    keep their order.
     """
-    for system in SIDES:
-        by_object: dict[str, list[ObjectConverter]] = {}
-        for variant in variants(job.compiled, pair, system):
-            by_object.setdefault(variant.api_object, []).append(variant)
-        for api_object, convs in by_object.items():
-            fields = list(dict.fromkeys(f for c in convs for f in native_fields(c)))
-            for record in job.connectors[system].read_all(api_object, fields):
-                conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
-                if conv is not None:
-                    yield system, conv, record
+    yield from _side_by_side([partial(_read_side, job, pair, system) for system in SIDES])
+
+
+def _read_side(job: Job, pair: str, system: Side) -> Iterator[tuple[Side, ObjectConverter, Record]]:
+    by_object: dict[str, list[ObjectConverter]] = {}
+    for variant in variants(job.compiled, pair, system):
+        by_object.setdefault(variant.api_object, []).append(variant)
+    for api_object, convs in by_object.items():
+        fields = list(dict.fromkeys(f for c in convs for f in native_fields(c)))
+        for record in job.connectors[system].read_all(api_object, fields):
+            conv = next((c for c in convs if not c.when or c.selects(record.fields)), None)
+            if conv is not None:
+                yield system, conv, record
+
+
+def _side_by_side(streams: list[Callable[[], Iterator[T]]]) -> Iterator[T]:
+    """Items of every stream, each stream run in its own thread, in chunks as they come.
+
+    A stream's error is raised here; when the consumer stops early, the threads stop
+    at their next chunk.
+    """
+    chunks: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=CHUNKS_AHEAD * len(streams))
+    stop = threading.Event()
+
+    def run(stream: Callable[[], Iterator[T]]) -> None:
+        try:
+            chunk: list[T] = []
+            for item in stream():
+                chunk.append(item)
+                if len(chunk) >= CHUNK_RECORDS:
+                    if stop.is_set():
+                        return
+                    chunks.put(("items", chunk))
+                    chunk = []
+            chunks.put(("items", chunk))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            chunks.put(("error", exc))
+        finally:
+            chunks.put(("done", None))
+
+    threads = [threading.Thread(target=run, args=(s,), daemon=True) for s in streams]
+    for thread in threads:
+        thread.start()
+    try:
+        remaining = len(threads)
+        while remaining:
+            kind, item = chunks.get()
+            if kind == "done":
+                remaining -= 1
+            elif kind == "error":
+                raise item
+            else:
+                yield from item
+    finally:
+        stop.set()
+        while any(t.is_alive() for t in threads):  # unblock producers waiting to put
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.05)
 
 
 def identity_fields(conv: ObjectConverter, native: dict[str, Any]) -> dict[str, Any]:
