@@ -269,6 +269,10 @@ def _shards(
     job: Job, candidates: list[Candidate], merged: list[tuple[str, str]], limit: int
 ) -> Iterator[list[Node]]:
     """Components of records identity may join, packed into shards of about `limit`."""
+    # Both systems are read at once: put them back in system order (each kept in its
+    # own), so the packing, and the shards' fuzzy hints, do not depend on the timing.
+    order = {system: number for number, system in enumerate(SIDES)}
+    candidates = sorted(candidates, key=lambda c: order[c.system])
     components = _Components()
     for c in candidates:
         for key in _keys(c):
