@@ -102,6 +102,8 @@ def reference_codec(refs: _Refs | None, target: str) -> Codec:
 
 
 StageTable = Mapping[str, Mapping[str, str]]  # stage -> {native field: value (or label)}
+STAGE_MEMO = 10_000  # distinct native stage values remembered per reader
+_UNDECIDED: Any = object()
 
 
 def stage_reader(
@@ -117,8 +119,26 @@ def stage_reader(
         for stage, values in table.items()
     ]
     first = natives[0]
+    decided: dict[tuple[Any, ...], str | ConversionError | None] = {}
 
     def read(record: Mapping[str, Any]) -> str | None:
+        # A few distinct stage texts recur on every record: decide each once.
+        key = tuple(record.get(n) for n in natives)
+        if not all(v is None or type(v) is str for v in key):
+            return decide(record)  # other types (never seen in practice) every time
+        answer = decided.get(key, _UNDECIDED)
+        if answer is _UNDECIDED:
+            try:
+                answer = decide(record)
+            except ConversionError as error:
+                answer = error
+            if len(decided) < STAGE_MEMO:
+                decided[key] = answer
+        if isinstance(answer, ConversionError):
+            raise ConversionError(str(answer))
+        return answer  # type: ignore[return-value]
+
+    def decide(record: Mapping[str, Any]) -> str | None:
         got = {n: read_text(record.get(n)) for n in natives}
         if labels is not None and got[first] is not None:
             label = labels.get(got[first])  # type: ignore[arg-type]
