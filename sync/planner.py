@@ -17,6 +17,7 @@ from sync.candidates import Candidate, Merge, ReviewItem, candidate_of, ids_to_l
 from sync.compiled import CompiledMapping
 from sync.convert import to_json_value
 from sync.diff import OTHER, FieldChange, FieldRule, PairDiff, Times, diff_pair
+from sync.field_times import FieldTimesReader, KnownTimes, Pending, fetch_times, timed_conflicts
 from sync.gather import PairRead, Seen, variants
 from sync.identity import match_records
 from sync.mapping import SIDES, Side
@@ -67,12 +68,21 @@ class PairPlanner:
     """Match, diff and plan creates for one pair's records."""
 
     def __init__(
-        self, compiled: CompiledMapping, store: StateStore, read: PairRead, plan: Plan
+        self,
+        compiled: CompiledMapping,
+        store: StateStore,
+        read: PairRead,
+        plan: Plan,
+        field_times: FieldTimesReader | None = None,
     ) -> None:
+        """Plan one pair; `field_times` reads change times for conflicts decided by time."""
         self.compiled = compiled
         self.store = store
         self.read = read
         self.plan = plan
+        self.field_times = field_times
+        self.pending: list[Pending] = []  # pairs waiting for field change times
+        self.known: KnownTimes | None = None  # None until the change times were read
         self.out = PairPlan()
         self.objects = {s: [c.variant for c in variants(compiled, read.pair, s)] for s in SIDES}
 
@@ -150,6 +160,7 @@ class PairPlanner:
         for stable, sides in sorted(result.linked.items()):
             if "salesforce" in sides and "hubspot" in sides:
                 self._pair(sides["salesforce"], sides["hubspot"], stable, bases.get(stable))
+        self._timed()
         for match in result.matches:
             self._new_link(match.salesforce_id, match.hubspot_id, match.how)
         tombstoned = {
@@ -170,14 +181,37 @@ class PairPlanner:
         skipped = set(rules) - set(sf.values) - set(hs.values)
         return {n: r for n, r in rules.items() if n not in skipped}
 
-    def _diff(self, sf: Seen, hs: Seen, base: Mapping[str, Any] | None) -> PairDiff:
-        times = Times(salesforce=sf.record.modified, hubspot=hs.record.modified)
+    def _diff(
+        self, sf: Seen, hs: Seen, base: Mapping[str, Any] | None, stable: str | None = None
+    ) -> PairDiff | None:
+        """The pair's diff, or None when it waits for field change times (`_timed`)."""
+        known = self.known or {}
+        times = Times(
+            salesforce=sf.record.modified,
+            hubspot=hs.record.modified,
+            salesforce_fields=known.get(("salesforce", sf.record.id), {}),
+            hubspot_fields=known.get(("hubspot", hs.record.id), {}),
+        )
         diff = diff_pair(self.rules(sf, hs), sf.values, hs.values, base, times)
+        if self.field_times is not None and self.known is None:
+            fields = timed_conflicts(diff)
+            if fields:
+                self.pending.append(Pending(sf, hs, stable, base, fields))
+                return None
         if sf.read_only:  # a converted lead is read for links only, never written
             diff.changes = [c for c in diff.changes if c.target_system != "salesforce"]
         targets = {"salesforce": sf, "hubspot": hs}
         diff.changes = [c for c in diff.changes if self._writable(targets[c.target_system], c)]
         return diff
+
+    def _timed(self) -> None:
+        """Read the change times of fields changed on both sides, then plan those pairs."""
+        if not self.pending or self.field_times is None:
+            return
+        self.known = fetch_times(self.field_times, self.pending)
+        for item in self.pending:
+            self._pair(item.sf.record.id, item.hs.record.id, item.stable, item.base)
+        self.pending = []
 
     def _writable(self, target: Seen, change: FieldChange) -> bool:
         """A value the target can take; one it cannot (an owner with no match) goes to review."""
@@ -204,7 +238,9 @@ class PairPlanner:
         hs = self.read.seen["hubspot"].get(hs_id)
         if sf is None or hs is None:
             return
-        diff = self._diff(sf, hs, base)
+        diff = self._diff(sf, hs, base, stable)
+        if diff is None:
+            return
         self.out.matched += 1
         changed = {c.field for c in diff.changes}
         agreed = {

@@ -29,6 +29,7 @@ from rules.engine import compile_rules
 from rules.loader import load_rules
 from sync.apply import apply_plan
 from sync.apply_writes import Tally
+from sync.field_times import connector_reader
 from sync.gather import PairRead
 from sync.job import PAIRS, Job, open_job
 from sync.mapping import SIDES, Side
@@ -80,7 +81,9 @@ def _reconcile_pair(
         starts = {name: len(getattr(plan, name)) for name in PLAN_ITEMS}
         partners(job, gatherer)
         merges, vanished = missing(job, gatherer)
-        planner = PairPlanner(job.compiled, job.store, gatherer.result, plan)
+        planner = PairPlanner(
+            job.compiled, job.store, gatherer.result, plan, connector_reader(job.connectors)
+        )
         planned = planner.run(merges, vanished, True)
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)

@@ -22,6 +22,7 @@ from typing import Any
 
 from integrations.base import Cursor
 from sync.candidates import Merge
+from sync.field_times import connector_reader
 from sync.gather import (
     Gatherer,
     drop_unchanged,
@@ -90,7 +91,9 @@ def plan_sync(
         merges, vanished = missing(job, gatherer)
         if not full:
             look_up_unlinked(job, gatherer)
-        planner = PairPlanner(job.compiled, job.store, gatherer.result, outcome.plan)
+        planner = PairPlanner(
+            job.compiled, job.store, gatherer.result, outcome.plan, connector_reader(job.connectors)
+        )
         done = planner.run(merges, vanished, full)
         plan_associations(job, gatherer.result, outcome.plan)
         outcome.cursors.update(gatherer.result.cursors)
