@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from simple_salesforce import Salesforce
 
-from integrations import sf_schema, sf_writes, soql
+from integrations import sf_history, sf_schema, sf_writes, soql
 from integrations.accounting import Meter
 from integrations.base import (
     ApiUsage,
@@ -224,6 +224,16 @@ class SalesforceConnector:
             text = soql.select(object, columns, f"Id IN {soql.id_list(chunk)}")
             records.extend(record_from(object, raw) for raw in self._pages(text, False))
         return records
+
+    def read_history(
+        self, object: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> dict[str, dict[str, datetime]]:
+        """When tracked fields last changed (`LeadHistory`, `ContactHistory`), 200 ids a query.
+
+        Returns:
+            record id -> field -> time of its newest change; untracked fields left out.
+        """
+        return sf_history.read_history(lambda text: self._pages(text, False), object, ids, fields)
 
     def find(
         self, object: str, field: str, values: Sequence[Any], fields: Sequence[str]

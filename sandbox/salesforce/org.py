@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox.clock import SandboxClock
 from sandbox.options import SandboxOptions
-from sandbox.salesforce import ids
+from sandbox.salesforce import history, ids
 from sandbox.salesforce.errors import NotFound, RecordError
 from sandbox.salesforce.schema import (
     FieldMeta,
@@ -175,6 +175,7 @@ class Org:
             self.stamp(merged, user_id)
             derive(obj.name, merged)
             self.store.put(obj.name, merged)
+            history.track(self, obj.name, record, merged, user_id)
         return str(merged["Id"])
 
     def delete(self, obj_name: str | None, record_id: str) -> str:

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sandbox.salesforce import history
 from sandbox.salesforce.errors import RecordError
 from sandbox.salesforce.org import Org, derive
 from sandbox.salesforce.writes import existing
@@ -155,8 +156,10 @@ def edit_as_other_user(org: Org, record_id: str, fields: dict[str, Any] | None) 
         if fields is None:
             name = CONCURRENT_EDIT_FIELD.get(obj)
             fields = {name: OTHER_USER_MARK} if name else {}
+        before = dict(record)
         record.update(fields)
         _save(org, obj, record, other_user_id(org))
+        history.track(org, obj, before, record, other_user_id(org))
     return org.render(obj, record)
 
 

@@ -48,6 +48,7 @@ class FieldMeta:
     reference_to: list[str] = field(default_factory=list)
     external_id: bool = False
     unique: bool = False
+    history_tracked: bool = False  # changes land in `{Object}History` (not in describe)
 
     @property
     def relationship_name(self) -> str | None:
@@ -116,6 +117,7 @@ def field_from_yaml(name: str, spec: dict[str, Any]) -> FieldMeta:
         reference_to=[refs] if isinstance(refs, str) else list(refs),
         external_id=spec.get("external_id", False),
         unique=spec.get("unique", False),
+        history_tracked=spec.get("history_tracked", False),
     )
 
 
