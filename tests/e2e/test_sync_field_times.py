@@ -1,7 +1,8 @@
 """A two_way field changed on both sides goes to the side that edited the field last.
 
-HubSpot's analytics move a contact's modified time all day; the sync asks HubSpot's
-property history when the field itself changed, and only for such conflicts.
+HubSpot's analytics move a contact's modified time all day, and Salesforce's moves on
+any field's edit; the sync asks each CRM's field history when the field itself
+changed (HubSpot property history, Salesforce LeadHistory), only for such conflicts.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ def test_hubspot_edit_really_newer_wins(shared: Harness, asked: list[Any]) -> No
     edit_sf(h, Phone="+1 305 555 0201")
     edit_hs(h, phone="+1 305 555 0202")
     touch_hs(h)
+    # An unsynced field edited later moves the lead's modified time past HubSpot's edit:
+    # Salesforce's field history still says Phone changed before it.
+    edit_sf(h, Rating="Hot")
     assert h.sync().exit_code == 0
     assert phones(h) == ("+1 305 555 0202", "+1 305 555 0202")
     assert [ids for _, ids, _ in asked] == [[OBRIEN_CONTACT]]
