@@ -16,11 +16,11 @@ QUERY = "query"
 MORE = "query.more"
 
 
-def test_reads_are_lazy_one_page_per_call(make_sandbox: Any) -> None:
+def test_incremental_reads_are_lazy_one_page_per_call(make_sandbox: Any) -> None:
     sb = sandbox(make_sandbox)
     load_leads(sb, 4500)
     sf = connector(sb)
-    records = sf.read_all("Lead", ["LastName"])
+    records = sf.changed_since("Lead", None, ["LastName"])
     assert calls(sb) == 0
     next(records)
     assert (calls(sb, QUERY), calls(sb, MORE)) == (1, 0)
@@ -31,6 +31,21 @@ def test_reads_are_lazy_one_page_per_call(make_sandbox: Any) -> None:
     assert calls(sb, MORE) == 1
     assert sum(1 for _ in records) == 4500 - 2001
     assert calls(sb) == math.ceil(4500 / 2000)
+
+
+def test_whole_reads_fetch_at_most_one_page_ahead(make_sandbox: Any) -> None:
+    sb = sandbox(make_sandbox)
+    load_leads(sb, 6500)
+    sf = connector(sb)
+    records = sf.read_all("Lead", ["LastName"])
+    assert calls(sb) == 0
+    next(records)
+    assert calls(sb, QUERY) == 1 and calls(sb, MORE) <= 1  # page 2 may be on its way
+    for _ in range(1999):
+        next(records)
+    assert calls(sb, MORE) <= 1  # never page 3 while page 1 is still being used
+    assert sum(1 for _ in records) == 6500 - 2000
+    assert calls(sb) == math.ceil(6500 / 2000)
 
 
 def test_five_thousand_records_sharing_one_modstamp_none_lost_or_doubled(make_sandbox: Any) -> None:
