@@ -17,14 +17,12 @@ fuzzy look-alikes are only listed within a shard (they are review hints, never l
 from __future__ import annotations
 
 import contextlib
-import os
-import pickle
 import queue
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from integrations.base import Record
 from sync.candidates import Candidate, candidate_of, ids_to_look_up
@@ -33,10 +31,10 @@ from sync.fuzzy import name_key
 from sync.gather import Gatherer, Seen, native_fields, variants
 from sync.job import Job
 from sync.mapping import SIDES, Side
+from sync.shard_spool import Spool, packed, unpacked
 
 SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
 LINK_BATCH = 2_000  # records whose links are looked up in one store query
-SPOOL_WRITE_BYTES = 1 << 20
 CHUNK_RECORDS = 200  # records a reading thread hands over at once
 CHUNKS_AHEAD = 10  # chunks buffered per system ahead of the conversion
 Node = tuple[str, ...]
@@ -147,7 +145,7 @@ def _spooled(
     limit: int,
 ) -> Iterator[Gatherer]:
     with tempfile.TemporaryFile() as file:
-        spool = _Spool(file)
+        spool = Spool(file)
         where: dict[Node, tuple[int, int]] = {}
         candidates: list[Candidate] = []
         problems = first.result.problems
@@ -168,50 +166,15 @@ def _spooled(
             shard.result.problems = problems if number == 0 else 0
             for node in sorted(members, key=where.__getitem__):
                 side: Side = node[0]  # type: ignore[assignment]
-                variant, obj, record_id, modified, fields, archived, values = spool.read(
-                    *where[node]
-                )
+                variant, record, values = unpacked(spool.read(*where[node]))
                 conv = job.compiled.converter(side, variant)
-                record = Record(obj, record_id, modified, fields, archived)
                 shard.result.seen[side][node[1]] = Seen(conv, record, values)
             yield shard
 
 
-class _Spool:
-    """Append-only pickles in a temporary file, read back by (offset, length) with pread.
-
-    No seek per record: a buffered seek throws the buffer away, which made reading a
-    shard back cost more than converting it.
-    """
-
-    def __init__(self, file: IO[bytes]) -> None:
-        self.file = file
-        self.end = 0
-        self.pending = bytearray()  # written in large pieces: one system call per megabyte
-
-    def write(self, item: Any) -> tuple[int, int]:
-        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-        self.pending += data
-        if len(self.pending) >= SPOOL_WRITE_BYTES:
-            self.flush()
-        start, self.end = self.end, self.end + len(data)
-        return start, len(data)
-
-    def flush(self) -> None:
-        self.file.write(self.pending)
-        self.file.flush()
-        self.pending.clear()
-
-    def read(self, start: int, length: int) -> Any:
-        return pickle.loads(os.pread(self.file.fileno(), length, start))
-
-
-def _spool(
-    spool: _Spool, where: dict[Node, tuple[int, int]], system: Side, seen: Seen
-) -> Candidate:
-    r = seen.record  # plain fields pickle faster than the dataclass
-    item = (seen.conv.variant, r.object, r.id, r.modified, r.fields, r.archived, seen.values)
-    where[(system, r.id)] = spool.write(item)
+def _spool(spool: Spool, where: dict[Node, tuple[int, int]], system: Side, seen: Seen) -> Candidate:
+    r = seen.record
+    where[(system, r.id)] = spool.write(packed(seen))
     return candidate_of(seen.conv, r.id, r.fields, seen.values)
 
 
