@@ -36,8 +36,8 @@ import requests
 from benchmarks.common import (
     SandboxProcess,
     ceil_div,
-    child_environment,
     crmops_command,
+    crmops_environment,
     print_machine,
     print_table,
     total,
@@ -60,9 +60,7 @@ def run_crmops(
     sb: SandboxProcess, state: Path, args: list[str]
 ) -> tuple[Any, dict[str, int], float]:
     """Run one crmops command against the sandbox; (its JSON, calls per system, seconds)."""
-    env = child_environment(sb.environment())
-    env["CRMOPS_STATE_URL"] = f"sqlite:///{state}/state.db"
-    env["CRMOPS_REPORTS_DIR"] = str(state / "reports")
+    env = crmops_environment(sb, state)
     sb.reset_calls()
     started = time.perf_counter()
     answer = subprocess.run(

@@ -23,6 +23,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_START_SECONDS = 1800.0  # a million-person seed load takes minutes, not hours
 LOOPBACK = "https://127.0.0.1:"
+SANDBOX_SEARCH_LAG = 10.0  # seconds; `sandbox serve --search-lag` default
 
 
 def _read(path: str, key: str) -> str | None:
@@ -391,5 +392,8 @@ def crmops_environment(sb: SandboxProcess, state: Path) -> dict[str, str]:
             **sb.environment(),
             "CRMOPS_STATE_URL": f"sqlite:///{state}/state.db",
             "CRMOPS_REPORTS_DIR": str(state / "reports"),
+            # crmops reads HubSpot changes up to now - lag; the sandbox's search trails writes
+            # by SANDBOX_SEARCH_LAG (its default), so crmops is told the same, as an admin would.
+            "CRMOPS_HUBSPOT__SEARCH_LAG_SECONDS": str(SANDBOX_SEARCH_LAG),
         }
     )

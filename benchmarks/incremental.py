@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
+    SANDBOX_SEARCH_LAG,
     SandboxProcess,
     crmops_command,
     crmops_environment,
@@ -54,7 +56,10 @@ class Editor:
         self.round = 0
 
     def change(self, count: int) -> None:
-        """Edit `count` leads and `count` contacts (different ones each round, where possible)."""
+        """Edit `count` leads and `count` contacts (different ones each round, where possible).
+
+        Then waits out HubSpot's search lag, so a run made now can see every edit.
+        """
         self.round += 1
         start = (self.round * 7919) % max(1, len(self.leads))
         for i in range(count):
@@ -72,6 +77,7 @@ class Editor:
                 "/hubspot/edit",
                 {"type": "contacts", "id": contact, "properties": {"jobtitle": f"VP {self.round}"}},
             )
+        time.sleep(SANDBOX_SEARCH_LAG + 1)
 
 
 def measured(sb: SandboxProcess, state: Path, args: list[str]) -> dict[str, Any]:

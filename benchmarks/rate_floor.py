@@ -25,8 +25,8 @@ from typing import Any
 
 from benchmarks.common import (
     SandboxProcess,
-    child_environment,
     crmops_command,
+    crmops_environment,
     print_machine,
     print_table,
     rate_limited_in,
@@ -50,9 +50,7 @@ def timed_run(sb: SandboxProcess, state: Path, args: list[str]) -> dict[str, Any
     """Reset the limit window and counters, run one crmops command, measure it."""
     sb.admin("hubspot", "POST", "/options", {"rate_limits": True})  # also empties the window
     sb.reset_calls()
-    env = child_environment(sb.environment())
-    env["CRMOPS_STATE_URL"] = f"sqlite:///{state}/state.db"
-    env["CRMOPS_REPORTS_DIR"] = str(state / "reports")
+    env = crmops_environment(sb, state)
     started = time.perf_counter()
     answer = subprocess.run(
         crmops_command(count_429=True) + args, env=env, cwd=state, capture_output=True, text=True
@@ -95,9 +93,7 @@ def main() -> None:
         )
         subprocess.run(
             [*crmops_command(), "init"],
-            env=child_environment(
-                {**sb.environment(), "CRMOPS_STATE_URL": f"sqlite:///{state}/state.db"}
-            ),
+            env=crmops_environment(sb, state),
             cwd=state,
             capture_output=True,
             check=True,
