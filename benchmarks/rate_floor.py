@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from benchmarks.common import (
     print_machine,
     print_table,
     rate_limited_in,
+    run_measured,
     total,
 )
 
@@ -51,19 +51,19 @@ def timed_run(sb: SandboxProcess, state: Path, args: list[str]) -> dict[str, Any
     sb.admin("hubspot", "POST", "/options", {"rate_limits": True})  # also empties the window
     sb.reset_calls()
     env = crmops_environment(sb, state)
-    started = time.perf_counter()
-    answer = subprocess.run(
-        crmops_command(count_429=True) + args, env=env, cwd=state, capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - started
-    if answer.returncode not in (0, 1):
-        raise RuntimeError(f"crmops {' '.join(args)}: exit {answer.returncode}\n{answer.stderr}")
+    answer = run_measured([*crmops_command(count_429=True), *args], env, state)
+    seconds = answer.seconds
+    if answer.code not in (0, 1):
+        raise RuntimeError(f"crmops {' '.join(args)}: exit {answer.code}\n{answer.err}")
     calls = sb.calls()
     hubspot = calls["hubspot"]
     floor = max(
         total(hubspot) / CALLS_PER_SECOND, hubspot.get(SEARCH_ENDPOINT, 0) / SEARCHES_PER_SECOND
     )
-    print(f"  crmops {' '.join(args)}: exit {answer.returncode}, {seconds:.1f} s")
+    print(
+        f"  crmops {' '.join(args)}: exit {answer.code}, {seconds:.1f} s wall, "
+        f"{answer.cpu_seconds:.1f} s CPU of the crmops process"
+    )
     for system, by_endpoint in calls.items():
         print(f"    {system}: {dict(sorted(by_endpoint.items()))}")
     return {
@@ -71,8 +71,9 @@ def timed_run(sb: SandboxProcess, state: Path, args: list[str]) -> dict[str, Any
         "hubspot_calls": total(hubspot),
         "salesforce_calls": total(calls["salesforce"]),
         "seconds": seconds,
+        "cpu": answer.cpu_seconds,
         "floor": floor,
-        "rate_limited": rate_limited_in(answer.stderr),
+        "rate_limited": rate_limited_in(answer.err),
     }
 
 
@@ -108,6 +109,7 @@ def main() -> None:
             r["hubspot_calls"],
             r["salesforce_calls"],
             r["seconds"],
+            r["cpu"],
             r["floor"],
             f"{r['seconds'] / r['floor']:.2f}x",
             "n/a" if r["rate_limited"] is None else r["rate_limited"],
@@ -115,7 +117,8 @@ def main() -> None:
         for r in runs
     ]
     print_table(
-        ["job", "HubSpot calls", "SF calls", "wall s", "floor s", "wall/floor", "429s"], rows
+        ["job", "HubSpot calls", "SF calls", "wall s", "CPU s", "floor s", "wall/floor", "429s"],
+        rows,
     )
     sync = runs[0]
     met = sync["seconds"] <= TARGET * sync["floor"] and sync["rate_limited"] == 0
