@@ -126,8 +126,8 @@ def test_unkeyed_creates_retry_a_503_that_was_never_applied(make_sandbox: Any) -
 def test_hangs_past_the_client_timeout_are_retried(make_sandbox: Any) -> None:
     sb = sandbox(make_sandbox)
     ids = load_leads(sb, 300)
-    faults(sb, hang_fraction=1.0, hang_seconds=1.0)
-    sf = connector(sb, timeout=0.3, sleep=lambda _: faults(sb, hang_fraction=0.0))
+    faults(sb, hang_fraction=1.0, hang_seconds=4.0)
+    sf = connector(sb, timeout=1.5, sleep=lambda _: faults(sb, hang_fraction=0.0))
     results = sf.update("Lead", [WriteRow({"Rating": "Cold"}, id=i) for i in ids])
     assert all(r.ok for r in results)
     assert sf.usage().calls["PATCH /composite/sobjects"] == 3
