@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.common import (
     RssSampler,
     SandboxProcess,
@@ -50,8 +52,11 @@ def one_size(size: int, keep: Path | None) -> dict[str, Any]:
                 [*crmops_command(), "init"], env=env, cwd=state, capture_output=True, check=True
             )
             sb.reset_calls()
+            sandbox = psutil.Process(sb.pid)
+            served_before = sum(sandbox.cpu_times()[:2])
             with RssSampler(sb.pid) as sandbox_rss:
                 run = run_measured([*crmops_command(), "reconcile", "--json"], env, state)
+            served = sum(sandbox.cpu_times()[:2]) - served_before
             calls = sb.calls()
     if run.code not in (0, 1):
         raise RuntimeError(f"reconcile exit {run.code}: {run.err[-3000:]}")
@@ -70,6 +75,7 @@ def one_size(size: int, keep: Path | None) -> dict[str, Any]:
         "salesforce": total(calls["salesforce"]),
         "hubspot": total(calls["hubspot"]),
         "sandbox_mb": sandbox_rss.peak_mb,
+        "sandbox_cpu": served,
         "load_s": sb.start_seconds,
     }
 
@@ -126,6 +132,7 @@ def main() -> None:
                 r["salesforce"],
                 r["hubspot"],
                 r["sandbox_mb"],
+                r["sandbox_cpu"],
                 growth,
             ]
         )
@@ -139,6 +146,7 @@ def main() -> None:
             "SF calls",
             "HubSpot calls",
             "sandbox RSS MB",
+            "sandbox CPU s",
             "growth",
         ],
         rows,
