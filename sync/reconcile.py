@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,9 +33,10 @@ from sync.field_times import connector_reader
 from sync.gather import PairRead
 from sync.job import PAIRS, Job, open_job
 from sync.mapping import SIDES, Side
-from sync.plan import Plan, new_plan
+from sync.plan import Create, Link, Plan, new_plan
 from sync.planner import GONE_KIND, PairPlanner
 from sync.reconcile_shards import read_shards
+from sync.references import plan_associations, reference_fields
 from sync.report import ApiTally, ObjectTally, Rejection, Report, close_run, exit_code_for
 from sync.rules_systems import read_owners
 from sync.sla import SlaCounter, add_sla, open_tasks
@@ -46,8 +47,13 @@ Progress = Callable[[str], None]
 OTHER: dict[str, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
 REJECTED_EXIT = 1
 PLAN_TTL = timedelta(hours=6)  # a reconcile's plan is applied at once, never saved
-PLAN_ITEMS = ("updates", "creates", "links", "review")
-DROPPED_WHEN_DRY = ("updates", "creates", "links")  # counted, then let go; review is reported
+PLAN_ITEMS = ("updates", "creates", "links", "review", "associations")
+DROPPED_WHEN_DRY = (
+    "updates",
+    "creates",
+    "links",
+    "associations",
+)  # counted, then let go; review is reported
 SLA_VARIANTS = {"salesforce": ("Lead",), "hubspot": ("contacts",)}  # where new leads live
 
 
@@ -58,6 +64,9 @@ class Reconciled:
     outcome: SyncOutcome
     tallies: dict[str, ObjectTally] = field(default_factory=dict)
     tally: Tally | None = None
+    # A dry reconcile's links and HubSpot creates (ids only) of pairs others reference
+    kept_links: list[Link] = field(default_factory=list)
+    kept_creates: list[Create] = field(default_factory=list)
 
 
 def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
@@ -77,6 +86,7 @@ def _reconcile_pair(
     """
     plan = done.outcome.plan
     tally = done.tallies.setdefault(pair, ObjectTally())
+    targets = {ref.target for other in PAIRS for ref in reference_fields(job, other)}
     for gatherer in read_shards(job, pair):
         starts = {name: len(getattr(plan, name)) for name in PLAN_ITEMS}
         partners(job, gatherer)
@@ -85,6 +95,7 @@ def _reconcile_pair(
             job.compiled, job.store, gatherer.result, plan, connector_reader(job.connectors)
         )
         planned = planner.run(merges, vanished, True)
+        tally.associations += _plan_associations(job, gatherer.result, done, starts, keep)
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)
         tally.matched += planned.matched
@@ -93,8 +104,41 @@ def _reconcile_pair(
         if keep:
             done.outcome.agreed.update(planned.agreed)
         else:
+            _keep_ends(done, plan, starts, pair in targets)
             for name in DROPPED_WHEN_DRY:
                 del getattr(plan, name)[starts[name] :]
+
+
+def _plan_associations(
+    job: Job, read: PairRead, done: Reconciled, starts: Mapping[str, int], keep: bool
+) -> int:
+    """Plan the associations HubSpot lacks, as the sync does; how many were planned.
+
+    A dry reconcile has let the earlier pairs' links and creates go: it plans against
+    their slim copies (`Reconciled.kept_*`) in a scratch plan, and lets the items go too.
+    """
+    plan = done.outcome.plan
+    if keep:
+        return plan_associations(job, read, plan)
+    scratch = replace(
+        plan,
+        links=[*done.kept_links, *plan.links[starts["links"] :]],
+        creates=[*done.kept_creates, *plan.creates[starts["creates"] :]],
+        associations=[],
+    )
+    return plan_associations(job, read, scratch)
+
+
+def _keep_ends(done: Reconciled, plan: Plan, starts: Mapping[str, int], target: bool) -> None:
+    """Before a dry reconcile lets a referenced pair's items go: its links, creates' ids."""
+    if not target:
+        return
+    done.kept_links += plan.links[starts["links"] :]
+    done.kept_creates += [
+        Create(c.system, c.object, c.key, {}, source_id=c.source_id)
+        for c in plan.creates[starts["creates"] :]
+        if c.system == "hubspot"
+    ]
 
 
 def _count(plan: Plan, starts: Mapping[str, int], tally: ObjectTally) -> None:
@@ -155,7 +199,7 @@ def _pairs(job: Job) -> dict[tuple[str, str], str]:
 
 
 def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> None:
-    """Count a plan's updates and creates per pair and target system, and departures.
+    """Count a plan's updates, creates and associations per pair and system, and departures.
 
     With `tally` (the plan was applied) records the CRM refused are counted as
     rejected instead of updated or created, and listed with their reason.
@@ -168,6 +212,10 @@ def add_writes(report: Report, job: Job, plan: Plan, tally: Tally | None) -> Non
     for create in plan.creates:
         counts = report.tally(pair_of.get((create.system, create.object), create.object))
         counts.created[create.system] += 1
+    for item in plan.associations:
+        report.tally(
+            pair_of.get((item.system, item.from_object), item.from_object)
+        ).associations += 1
     _refused(report, job, plan, tally)
     _count_departures(report, plan)
 

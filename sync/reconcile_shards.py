@@ -1,7 +1,7 @@
 """Whole reads of one pair cut into shards, so a large reconcile never holds both sides at once.
 
 Public API: `read_shards(job, pair, limit) -> Iterator[Gatherer]`, `SHARD_RECORDS`,
-`read_whole(job, pair)`, `identity_fields(conv, native)`.
+`read_whole(job, pair)`, `identity_fields(conv, native, also)`.
 
 A pair of up to `limit` records (both sides together) comes back as one shard, held in
 memory as the sync holds it. Above that, every record is converted once, spooled to a
@@ -20,7 +20,7 @@ import contextlib
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import partial
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from sync.fuzzy import name_key
 from sync.gather import Gatherer, Seen, native_fields, variants
 from sync.job import Job
 from sync.mapping import SIDES, Side
+from sync.references import reference_fields
 from sync.shard_spool import Spool, packed, unpacked
 
 SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
@@ -111,10 +112,26 @@ def _side_by_side(streams: list[Callable[[], Iterator[T]]]) -> Iterator[T]:
                 chunks.get(timeout=0.05)
 
 
-def identity_fields(conv: ObjectConverter, native: dict[str, Any]) -> dict[str, Any]:
-    """The native fields still needed once a record is converted: identity and variant tests."""
-    keep = (*conv.identity.values(), *conv.when, *conv.read_only_when)
+def identity_fields(
+    conv: ObjectConverter, native: dict[str, Any], also: Collection[str] = ()
+) -> dict[str, Any]:
+    """The native fields still needed once a record is converted: identity and variant tests.
+
+    `also`: more native fields to keep (the references planned as associations).
+    """
+    keep = (*conv.identity.values(), *conv.when, *conv.read_only_when, *also)
     return {name: native[name] for name in keep if name in native}
+
+
+def _references(job: Job, pair: str) -> dict[str, tuple[str, ...]]:
+    """Salesforce variant -> its reference natives (AccountId), read again by `sync.references`."""
+    found: dict[str, tuple[str, ...]] = {}
+    for ref in reference_fields(job, pair):
+        found[ref.salesforce_variant] = (
+            *found.get(ref.salesforce_variant, ()),
+            ref.salesforce_field,
+        )
+    return found
 
 
 def _gatherer(job: Job, pair: str, sweeps: dict[Any, Any] | None = None) -> Gatherer:
@@ -127,12 +144,14 @@ def read_shards(job: Job, pair: str, limit: int = SHARD_RECORDS) -> Iterator[Gat
     """The pair read whole, as one or more shards that identity never needs to join."""
     gatherer = _gatherer(job, pair)
     records = read_whole(job, pair)
+    refs = _references(job, pair)
     for system, conv, record in records:
         seen = gatherer.seen(conv, record)
-        record.fields = identity_fields(conv, record.fields)  # the rest is converted
+        also = refs.get(conv.variant, ()) if system == "salesforce" else ()
+        record.fields = identity_fields(conv, record.fields, also)  # the rest is converted
         gatherer.result.seen[system][record.id] = seen
         if sum(len(s) for s in gatherer.result.seen.values()) > limit:
-            yield from _spooled(job, pair, gatherer, records, limit)
+            yield from _spooled(job, pair, gatherer, records, limit, refs)
             return
     yield gatherer
 
@@ -143,6 +162,7 @@ def _spooled(
     first: Gatherer,
     rest: Iterable[tuple[Side, ObjectConverter, Record]],
     limit: int,
+    refs: dict[str, tuple[str, ...]],
 ) -> Iterator[Gatherer]:
     with tempfile.TemporaryFile() as file:
         spool = Spool(file)
@@ -156,7 +176,8 @@ def _spooled(
         converter = _gatherer(job, pair)
         for system, conv, record in rest:
             seen = converter.seen(conv, record)
-            record.fields = identity_fields(conv, record.fields)
+            also = refs.get(conv.variant, ()) if system == "salesforce" else ()
+            record.fields = identity_fields(conv, record.fields, also)
             candidates.append(_spool(spool, where, system, seen))
         problems += converter.result.problems
         merged = _salesforce_merges(converter, job, pair)

@@ -63,10 +63,12 @@ class ObjectTally:
     duplicates: int = 0
     fuzzy: int = 0
     rejected: int = 0
+    associations: int = 0  # company associations HubSpot lacks (planned; made when applied)
 
     def add(self, more: ObjectTally) -> None:
         """Add another tally's figures to this one (e.g. the sync's and the reconcile's)."""
-        for name in ("matched", "in_sync", "conflicts", "duplicates", "fuzzy", "rejected"):
+        counts = ("matched", "in_sync", "conflicts", "duplicates", "fuzzy", "rejected")
+        for name in (*counts, "associations"):
             setattr(self, name, getattr(self, name) + getattr(more, name))
         for name in ("updated", "created", "only_in"):
             mine = getattr(self, name)

@@ -24,6 +24,7 @@ OBJECT_ROWS = (
     ("created.hubspot", "created in HS"),
     ("only_in.salesforce", "only in SF"),
     ("only_in.hubspot", "only in HS"),
+    ("associations", "associations missing in HS"),
     ("conflicts", "conflicts"),
     ("duplicates", "duplicates"),
     ("fuzzy", "look-alikes"),

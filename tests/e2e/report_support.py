@@ -15,6 +15,7 @@ OBJECT_ROWS = {
     "created in HS": ("created", "hubspot"),
     "only in SF": ("only_in", "salesforce"),
     "only in HS": ("only_in", "hubspot"),
+    "associations missing in HS": ("associations",),
     "conflicts": ("conflicts",),
     "duplicates": ("duplicates",),
     "look-alikes": ("fuzzy",),
