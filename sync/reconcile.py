@@ -9,9 +9,10 @@ endpoints (`sync.reconcile_shards`: `read_all`, only mapped fields, each API obj
 once; no search, so HubSpot's search lag and limits do not apply; a large pair is cut
 into shards identity never needs to join), partners and merges are resolved as the
 sync does (`sync.syncjob.partners` / `missing`), and `PairPlanner` matches through the
-state store's links and diffs against its bases. The repair is the sync's own path:
-the plan goes through `sync.apply.apply_plan` and the agreed bases through
-`finish_sync`. While each pair is read, its persons feed the SLA counters, so the
+state store's links and diffs against its bases; company associations HubSpot lacks
+are planned as the sync plans them (`sync.reconcile_associations`). The repair is the
+sync's own path: the plan goes through `sync.apply.apply_plan` and the agreed bases
+through `finish_sync`. While each pair is read, its persons feed the SLA counters, so the
 report's SLA figures cost no extra API call.
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,10 +34,10 @@ from sync.field_times import connector_reader
 from sync.gather import PairRead
 from sync.job import PAIRS, Job, open_job
 from sync.mapping import SIDES, Side
-from sync.plan import Create, Link, Plan, new_plan
+from sync.plan import Plan, new_plan
 from sync.planner import GONE_KIND, PairPlanner
+from sync.reconcile_associations import KeptEnds, plan_reconciled, referenced_pairs
 from sync.reconcile_shards import read_shards
-from sync.references import plan_associations, reference_fields
 from sync.report import ApiTally, ObjectTally, Rejection, Report, close_run, exit_code_for
 from sync.rules_systems import read_owners
 from sync.sla import SlaCounter, add_sla, open_tasks
@@ -64,9 +65,7 @@ class Reconciled:
     outcome: SyncOutcome
     tallies: dict[str, ObjectTally] = field(default_factory=dict)
     tally: Tally | None = None
-    # A dry reconcile's links and HubSpot creates (ids only) of pairs others reference
-    kept_links: list[Link] = field(default_factory=list)
-    kept_creates: list[Create] = field(default_factory=list)
+    kept: KeptEnds = field(default_factory=KeptEnds)  # a dry reconcile's association ends
 
 
 def _feed_sla(read: PairRead, counters: Mapping[Side, SlaCounter]) -> None:
@@ -86,7 +85,7 @@ def _reconcile_pair(
     """
     plan = done.outcome.plan
     tally = done.tallies.setdefault(pair, ObjectTally())
-    targets = {ref.target for other in PAIRS for ref in reference_fields(job, other)}
+    target = pair in referenced_pairs(job)
     for gatherer in read_shards(job, pair):
         starts = {name: len(getattr(plan, name)) for name in PLAN_ITEMS}
         partners(job, gatherer)
@@ -95,7 +94,8 @@ def _reconcile_pair(
             job.compiled, job.store, gatherer.result, plan, connector_reader(job.connectors)
         )
         planned = planner.run(merges, vanished, True)
-        tally.associations += _plan_associations(job, gatherer.result, done, starts, keep)
+        kept = None if keep else done.kept
+        tally.associations += plan_reconciled(job, gatherer.result, plan, starts, kept)
         if pair == "person" and sla:
             _feed_sla(gatherer.result, sla)
         tally.matched += planned.matched
@@ -104,41 +104,10 @@ def _reconcile_pair(
         if keep:
             done.outcome.agreed.update(planned.agreed)
         else:
-            _keep_ends(done, plan, starts, pair in targets)
+            if target:
+                done.kept.keep(plan, starts)
             for name in DROPPED_WHEN_DRY:
                 del getattr(plan, name)[starts[name] :]
-
-
-def _plan_associations(
-    job: Job, read: PairRead, done: Reconciled, starts: Mapping[str, int], keep: bool
-) -> int:
-    """Plan the associations HubSpot lacks, as the sync does; how many were planned.
-
-    A dry reconcile has let the earlier pairs' links and creates go: it plans against
-    their slim copies (`Reconciled.kept_*`) in a scratch plan, and lets the items go too.
-    """
-    plan = done.outcome.plan
-    if keep:
-        return plan_associations(job, read, plan)
-    scratch = replace(
-        plan,
-        links=[*done.kept_links, *plan.links[starts["links"] :]],
-        creates=[*done.kept_creates, *plan.creates[starts["creates"] :]],
-        associations=[],
-    )
-    return plan_associations(job, read, scratch)
-
-
-def _keep_ends(done: Reconciled, plan: Plan, starts: Mapping[str, int], target: bool) -> None:
-    """Before a dry reconcile lets a referenced pair's items go: its links, creates' ids."""
-    if not target:
-        return
-    done.kept_links += plan.links[starts["links"] :]
-    done.kept_creates += [
-        Create(c.system, c.object, c.key, {}, source_id=c.source_id)
-        for c in plan.creates[starts["creates"] :]
-        if c.system == "hubspot"
-    ]
 
 
 def _count(plan: Plan, starts: Mapping[str, int], tally: ObjectTally) -> None:
