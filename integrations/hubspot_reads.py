@@ -9,9 +9,6 @@ checks it and the read stays on one sequential stream when it is not.
 
 from __future__ import annotations
 
-import contextlib
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -37,6 +34,7 @@ from integrations.hubspot_search import (
 )
 from integrations.hubspot_writes import checked_id
 from integrations.limiter import CallKind
+from integrations.streams import merged as streams_merged
 
 MODIFIED_PROPERTY = {
     "contacts": "lastmodifieddate",
@@ -268,35 +266,4 @@ def merged(streams: Sequence[Callable[[], Iterator[RawPage]]]) -> Iterator[RawPa
     the consumer; when the consumer stops early, the streams stop after their
     current call.
     """
-    pages: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=PAGES_AHEAD * max(1, len(streams)))
-    stop = threading.Event()
-
-    def run(stream: Callable[[], Iterator[RawPage]]) -> None:
-        try:
-            for page in stream():
-                if stop.is_set():
-                    return
-                pages.put(("page", page))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            pages.put(("error", exc))
-        finally:
-            pages.put(("done", None))
-
-    threads = [threading.Thread(target=run, args=(s,), daemon=True) for s in streams]
-    for thread in threads:
-        thread.start()
-    try:
-        remaining = len(threads)
-        while remaining:
-            kind, item = pages.get()
-            if kind == "done":
-                remaining -= 1
-            elif kind == "error":
-                raise item
-            else:
-                yield item
-    finally:
-        stop.set()
-        while any(t.is_alive() for t in threads):  # unblock producers waiting to put
-            with contextlib.suppress(queue.Empty):
-                pages.get(timeout=0.05)
+    return streams_merged(streams, PAGES_AHEAD)

@@ -16,15 +16,13 @@ fuzzy look-alikes are only listed within a shard (they are review hints, never l
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import tempfile
-import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import partial
 from typing import Any, TypeVar
 
 from integrations.base import Record
+from integrations.streams import chunked, merged
 from sync.candidates import Candidate, candidate_of, ids_to_look_up
 from sync.compiled import ObjectConverter
 from sync.fuzzy import name_key
@@ -73,43 +71,12 @@ def _side_by_side(streams: list[Callable[[], Iterator[T]]]) -> Iterator[T]:
     A stream's error is raised here; when the consumer stops early, the threads stop
     at their next chunk.
     """
-    chunks: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=CHUNKS_AHEAD * len(streams))
-    stop = threading.Event()
+    for chunk in merged([partial(_in_chunks, s) for s in streams], CHUNKS_AHEAD):
+        yield from chunk
 
-    def run(stream: Callable[[], Iterator[T]]) -> None:
-        try:
-            chunk: list[T] = []
-            for item in stream():
-                chunk.append(item)
-                if len(chunk) >= CHUNK_RECORDS:
-                    if stop.is_set():
-                        return
-                    chunks.put(("items", chunk))
-                    chunk = []
-            chunks.put(("items", chunk))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            chunks.put(("error", exc))
-        finally:
-            chunks.put(("done", None))
 
-    threads = [threading.Thread(target=run, args=(s,), daemon=True) for s in streams]
-    for thread in threads:
-        thread.start()
-    try:
-        remaining = len(threads)
-        while remaining:
-            kind, item = chunks.get()
-            if kind == "done":
-                remaining -= 1
-            elif kind == "error":
-                raise item
-            else:
-                yield from item
-    finally:
-        stop.set()
-        while any(t.is_alive() for t in threads):  # unblock producers waiting to put
-            with contextlib.suppress(queue.Empty):
-                chunks.get(timeout=0.05)
+def _in_chunks(stream: Callable[[], Iterator[T]]) -> Iterator[list[T]]:
+    return chunked(stream(), CHUNK_RECORDS)
 
 
 def identity_fields(
