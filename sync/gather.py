@@ -173,7 +173,8 @@ def read_changes(
     """Read each API object once, from the earliest cursor of the variants on it.
 
     Person Accounts and business Accounts share `Account`: one read serves both, and
-    each variant still keeps (and later advances) its own cursor.
+    each variant still keeps (and later advances) its own cursor. An object with no
+    cursor yet is read whole through `read_all`, not a search that lags behind writes.
     """
     changed = Changes()
     wanted: dict[tuple[Side, str], tuple[list[Cursor | None], list[str]]] = {}
@@ -188,7 +189,15 @@ def read_changes(
     for (system, api_object), (cursors, fields) in wanted.items():
         start = None if None in cursors else min(c for c in cursors if c is not None)
         names = list(dict.fromkeys(fields))
-        read = connectors[system].changed_since(api_object, start, names)
+        # A whole read goes through the list endpoints: a search lags behind writes
+        # (HubSpot's index), so it would miss what a rules run just wrote, and a
+        # whole read is never followed by a look-up by email.
+        connector = connectors[system]
+        read = (
+            connector.read_all(api_object, names)
+            if start is None
+            else connector.changed_since(api_object, start, names)
+        )
         changed.records[(system, api_object)] = list(read)
     return changed
 
