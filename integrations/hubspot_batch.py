@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from integrations.base import WriteResult
+from integrations.streams import slices
 
 BATCH_LIMIT = 100
 # Shorter values match too much text by accident ("1", "No").
@@ -57,8 +58,8 @@ Locate = Callable[[BatchRejected, Sequence[T]], Sequence[int]]
 
 
 def chunks(items: Sequence[T], size: int = BATCH_LIMIT) -> list[Sequence[T]]:
-    """Consecutive slices of at most `size` items."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    """Consecutive slices of at most `size` items (a batch's 100 by default)."""
+    return slices(items, size)
 
 
 def write_isolating(items: Sequence[T], send: Send[T], locate: Locate[T]) -> list[WriteResult]:

@@ -15,6 +15,7 @@ from integrations.base import TaskSpec, WriteResult
 from integrations.errors import CrmError
 from integrations.provisioning import SALESFORCE_KEY_FIELDS, SALESFORCE_TASK_STATUSES
 from integrations.sf_records import sf_datetime
+from integrations.streams import slices
 
 COLLECTION_SIZE = 200
 LOCKED = "UNABLE_TO_LOCK_ROW"
@@ -26,8 +27,8 @@ Pause = Callable[[int], None]
 
 
 def chunks(items: Sequence[Any], size: int = COLLECTION_SIZE) -> list[Sequence[Any]]:
-    """`items` in consecutive slices of at most `size`."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
+    """`items` in consecutive slices of at most `size` (a collection's 200 by default)."""
+    return slices(items, size)
 
 
 def to_result(answer: dict[str, Any], created_default: bool) -> WriteResult:

@@ -1,4 +1,4 @@
-"""Run several lazy streams side by side in threads and hand their items on as they come."""
+"""Batching helpers: slices of a sequence, chunks of a stream, streams run side by side."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def slices(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    """`items` in consecutive slices of at most `size` (none for an empty sequence)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

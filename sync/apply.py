@@ -11,7 +11,7 @@ record on the target side is never created again, nor is an erased one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from sync.apply_associations import apply_associations
 from sync.apply_writes import BatchWriter, Row, Tally
 from sync.compiled import ObjectConverter
 from sync.convert import to_json_value
+from sync.database import chunks
 from sync.gather import variants
 from sync.job import Job
 from sync.plan import Create, Link, Plan
@@ -72,10 +73,10 @@ def apply_plan(
     applier.writer.plan_now = plan.now
     applier.bookkeeping(plan)
     for (system, variant), updates in _grouped(plan.updates).items():
-        for batch in _chunks(updates, options.batch_sizes[system]):
+        for batch in chunks(updates, options.batch_sizes[system]):
             applier.checkpoint(applier.writer.updates(system, variant, batch), system, variant)
     for (system, variant), creates in _grouped(plan.creates).items():
-        for part in _chunks(creates, options.batch_sizes[system]):
+        for part in chunks(creates, options.batch_sizes[system]):
             applier.checkpoint(applier.creates(system, variant, part), system, variant)
     if plan.associations:  # after the creates: their new records are ends of some
         stopped = apply_associations(job, plan.associations, run_id, applier.tally)
@@ -88,11 +89,6 @@ def _grouped(items: Sequence[T]) -> dict[tuple[str, str], list[T]]:
     for item in items:
         groups.setdefault((item.system, item.object), []).append(item)  # type: ignore[attr-defined]
     return groups
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class _Applier:

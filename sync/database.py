@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from integrations.streams import slices
 
 DEFAULT_URL = "sqlite:///.crmops/state.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a nightly run and a watch job may write at once
@@ -25,18 +27,17 @@ CHUNK = 500  # ids per IN (...) list: far below every backend's bound-parameter 
 T = TypeVar("T")
 
 
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
     """Consecutive slices of at most `size` items.
 
     Args:
         items: the sequence to slice.
         size: the largest slice.
 
-    Yields:
-        Slices in order; nothing for an empty sequence.
+    Returns:
+        Slices in order; none for an empty sequence.
     """
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    return slices(items, size)
 
 
 def sqlite_path(url: str) -> Path | None:
