@@ -35,13 +35,15 @@ from typing import Any
 import requests
 
 from benchmarks.common import (
-    SandboxProcess,
     ceil_div,
-    crmops_command,
-    crmops_environment,
     print_machine,
     print_table,
     total,
+)
+from benchmarks.sandbox_process import (
+    SandboxProcess,
+    crmops_command,
+    crmops_environment,
 )
 
 PAGE = {"salesforce": 2000, "hubspot": 200}

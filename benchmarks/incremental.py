@@ -27,14 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
-    SANDBOX_SEARCH_LAG,
-    SandboxProcess,
-    crmops_command,
-    crmops_environment,
     print_machine,
     print_table,
     run_measured,
     total,
+)
+from benchmarks.sandbox_process import (
+    SANDBOX_SEARCH_LAG,
+    SandboxProcess,
+    crmops_command,
+    crmops_environment,
 )
 
 # Objects each job reads per system: sync Account, Contact, Lead, Opportunity / companies,

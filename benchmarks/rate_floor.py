@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
+    print_machine,
+    print_table,
+    run_measured,
+    total,
+)
+from benchmarks.sandbox_process import (
     SandboxProcess,
     crmops_command,
     crmops_environment,
-    print_machine,
-    print_table,
     rate_limited_in,
-    run_measured,
-    total,
 )
 
 CALLS_PER_SECOND = 19.0  # 190 per 10 s
