@@ -162,7 +162,14 @@ class HubSpotSettings(BaseModel):
     access_token: SecretStr | None = None
     host: str = "https://api.hubapi.com"
     timeout_seconds: float = 30.0
-    calls_per_10s: int = Field(190, gt=0, description="the portal tier's rolling 10-second limit")
+    calls_per_10s: int = Field(
+        190,
+        gt=0,
+        description=(
+            "starting pace, calls per rolling 10 s; replaced by the limit the portal "
+            "advertises (X-HubSpot-RateLimit-Max) from its first answer that carries it"
+        ),
+    )
     search_per_second: int = Field(5, gt=0)
     concurrency: int = Field(4, gt=0, le=32)
     search_lag_seconds: float = Field(60.0, ge=0, description="how far search trails writes")

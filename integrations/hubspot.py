@@ -72,7 +72,8 @@ class HubSpotConnector:
         """Build the SDK client and the pacing for one portal.
 
         Args:
-            settings: host, token, timeouts and the portal's rate limits.
+            settings: host, token, timeouts and the starting pace (the limiter then
+                follows the limit the portal advertises).
             ca_bundle: CA file to trust (the sandbox's), else the system's.
             guard: this run's budget cap; by default a share of the daily budget left.
             now: the portal's clock (tests pass the sandbox's).

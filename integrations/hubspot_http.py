@@ -1,6 +1,7 @@
 """The HubSpot edge: SDK clients with their own retries off, and the one path every call takes.
 
-Each call is paced by the limiter, counted by the meter (retries too: each is a
+Each call is paced by the limiter (which adopts the limit the portal's answers
+advertise, see `Transport._observe`), counted by the meter (retries too: each is a
 call), retried by the shared policy, and its SDK exception (a different
 `ApiException` class per sub-package, or a raw urllib3 error) sorted once into
 `integrations.errors`. Answers are read raw (`_preload_content=False`): exact
@@ -41,6 +42,7 @@ RATE_LIMIT_WAIT = 1.0
 NOT_SENT = frozenset({"CONNECT_FAILED", "RATE_LIMIT"})
 H_MAX = "X-HubSpot-RateLimit-Max"
 H_REMAINING = "X-HubSpot-RateLimit-Remaining"
+H_INTERVAL_MS = "X-HubSpot-RateLimit-Interval-Milliseconds"
 H_DAILY = "X-HubSpot-RateLimit-Daily"
 H_DAILY_REMAINING = "X-HubSpot-RateLimit-Daily-Remaining"
 
@@ -218,7 +220,14 @@ class Transport:
         raise error from exc
 
     def _observe(self, headers: Mapping[str, str] | None) -> None:
-        self.limiter.observe(_int_header(headers, H_REMAINING), _int_header(headers, H_MAX))
+        """Follow the portal's advertised limit and fill level, and its daily budget.
+
+        Search answers carry no limit headers: they leave the pace as it was.
+        """
+        limit = _int_header(headers, H_MAX)
+        interval_ms = _int_header(headers, H_INTERVAL_MS)
+        self.limiter.adopt(limit, interval_ms / 1000 if interval_ms else None)
+        self.limiter.observe(_int_header(headers, H_REMAINING), limit)
         self.meter.observe(_int_header(headers, H_DAILY), _int_header(headers, H_DAILY_REMAINING))
 
     def raw_get(self, endpoint: str, path: str) -> Answer:

@@ -1,7 +1,11 @@
 """Client-side pacing: a rolling call window, a lower search rate, and bounded concurrency.
 
-HubSpot counts calls per portal in a rolling 10-second window (190 by default)
-and search calls at about 5 per second. A call is counted here from the moment
+HubSpot counts calls per portal in a rolling window whose size depends on the
+portal's tier (100 per 10 s on Free/Starter, 190 on Pro/Enterprise, more with the
+API limit increase) and search calls at about 5 per second. The configured budget
+is only the starting pace: once the portal advertises its limit (`adopt`, fed from
+the `X-HubSpot-RateLimit-Max` and `-Interval-Milliseconds` headers) that limit,
+less the margin, is the pace, up or down. A call is counted here from the moment
 it starts until one window after it ends: the server saw it arrive somewhere in
 between, so however long the call took, no server window ever holds more calls
 than the budget. Several calls may be in flight at once (up to `concurrency`),
@@ -63,8 +67,9 @@ class RateLimiter:
     """Paces calls under a rolling window, a search rate and a concurrency cap; thread-safe.
 
     Use `with limiter.slot(CallKind.SEARCH): ...` around each HTTP call. `pause`
-    holds every new call back (after a 429), `observe` reads the server's
-    remaining-calls header so other clients of the same portal are respected.
+    holds every new call back (after a 429), `adopt` takes the limit the server
+    advertises as the window's budget (less the margin), `observe` reads the
+    server's remaining-calls header so other clients of the same portal are respected.
     """
 
     def __init__(
@@ -88,6 +93,18 @@ class RateLimiter:
         self._sleep = sleep
         self._paused_until = -math.inf
         self._cond = threading.Condition()
+
+    @property
+    def budget(self) -> int:
+        """Calls the rolling window admits: the configured or advertised limit less the margin."""
+        with self._cond:
+            return self.calls.budget
+
+    @property
+    def window_seconds(self) -> float:
+        """The rolling window's length in seconds (configured, or as advertised)."""
+        with self._cond:
+            return self.calls.seconds
 
     def _windows(self, kind: CallKind) -> list[_Window]:
         if kind is CallKind.SEARCH and self.searches is not None:
@@ -152,6 +169,26 @@ class RateLimiter:
         """Hold every new call back for `seconds` (the server asked us to slow down)."""
         with self._cond:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    def adopt(self, limit: int | None, interval_seconds: float | None = None) -> None:
+        """Pace at the limit the server advertises from now on, less the margin (up or down).
+
+        A missing or non-positive value changes nothing: answers without limit
+        headers (searches, a server with limits off) leave the current pace alone.
+        Calls already counted stay counted; a lower budget simply makes new calls wait.
+
+        Args:
+            limit: calls the server admits per window (`X-HubSpot-RateLimit-Max`).
+            interval_seconds: the window's length (`X-HubSpot-RateLimit-Interval-Milliseconds`
+                over 1000).
+        """
+        with self._cond:
+            if limit is not None and limit > 0:
+                self.calls.budget = max(1, limit - self.margin)
+            if interval_seconds is not None and interval_seconds > 0:
+                self.calls.seconds = interval_seconds
+            # A larger budget may admit calls now waiting for a release.
+            self._cond.notify_all()
 
     def observe(self, remaining: int | None, limit: int | None = None) -> None:
         """Slow down when the server's window has fewer calls left than our margin.
