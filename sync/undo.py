@@ -8,7 +8,8 @@ since, the field is skipped and listed. The linked record on the other side gets
 the before-value too when it holds the run's value (otherwise the next sync would
 carry the change back). The base becomes the before-value. HubSpot lifecycle
 stages go back by clear-then-set (`sync.apply_writes.write_rows`). Records the
-run created are listed, not deleted.
+run created are listed, not deleted. Company associations the run made are removed;
+the Salesforce `AccountId` behind each is listed, not written (`sync.undo_references`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sync.diff import OTHER
 from sync.gather import Seen, native_fields
 from sync.job import Job
 from sync.store_types import BaseValue, JournalEntry, PlannedWrite
+from sync.undo_references import unrestored_accounts
 
 TASK_CLOSED = {
     "salesforce": ("Task", {"Status": "Completed"}),
@@ -175,6 +177,7 @@ def undo_run(job: Job, run_id: int, dry_run: bool, undo_run_id: int | None = Non
         for e in written
         if e.id in dissociated
     ]
+    report.skipped += unrestored_accounts(job, [e for e in written if e.id in dissociated])
     if dry_run:
         return report
     job.store.journal_mark(sorted(dissociated), "undone")
