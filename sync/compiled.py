@@ -7,7 +7,9 @@ label, owners, reference lookups); `ObjectConverter.to_canonical / to_native`;
 
 Native records' associations appear as fields named `associations.<object>` (a list of
 ids, or one id); `ObjectConverter.associations` lists them so writers keep them apart.
-`ConversionProblem` and `ObjectConverter` live in `sync.converter` (re-exported here).
+`ConversionProblem` and `ObjectConverter` live in `sync.converter`, `rules_record` and
+`stage_values_from_rules` (the rules engine's side) in `sync.compiled_rules`; all are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from sync.compiled_rules import rules_record, stage_values_from_rules
 from sync.convert import CODECS, Codec
 from sync.converter import ConversionProblem, FieldIO, ObjectConverter
 from sync.diff import FieldRule
@@ -283,32 +286,3 @@ def _labels_as_values(
             base = name.removesuffix("_label")
             out[stage][base if base in natives and base != name else name] = value
     return out
-
-
-def stage_values_from_rules(rules: Any) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
-    """The stage table of a loaded rules file (`rules.schema.RulesFile.stage_values`).
-
-    Returns:
-        system -> `lead` / `opportunity` -> canonical stage -> {native field: value}, the
-        shape `CompileContext.stage_values` takes.
-    """
-    return {
-        system: {"lead": dict(crm.lead), "opportunity": dict(crm.opportunity)}
-        for system, crm in rules.stage_values.items()
-    }
-
-
-def rules_record(
-    values: Mapping[str, Any], record_id: str, system: Side, kind: str = "lead"
-) -> dict[str, Any]:
-    """The canonical values the rules read (`rules.lead.RECORD_TYPES[kind]`), with id and crm.
-
-    Sync-only fields (the opt-out channels, the company link) are left out, so
-    `CanonicalLead.from_mapping` accepts the result as it is.
-    """
-    from rules.lead import RECORD_TYPES
-
-    known = RECORD_TYPES[kind].FIELD_TYPES
-    record = {name: value for name, value in values.items() if name in known}
-    record.update(id=record_id, crm=system)
-    return record
