@@ -6,7 +6,9 @@ Public API: `apply_plan(job, plan, run_id, options) -> Tally`, `ApplyOptions`,
 committed before the next starts, so a crash between batches and a rerun of the
 sync converge on the state one clean run reaches (creates are keyed upserts, so a
 create whose answer was lost is not duplicated). A record already linked to a
-record on the target side is never created again, nor is an erased one.
+record on the target side is never created again, nor is an erased one. A create
+HubSpot refuses because another record already holds its email (domain) is linked
+to that record instead (`sync.apply_adopt`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from integrations.base import WriteResult
 from integrations.errors import CrmError
+from sync.apply_adopt import Refused, adopt, holder_of
 from sync.apply_associations import apply_associations
 from sync.apply_writes import BatchWriter, Row, Tally
 from sync.compiled import ObjectConverter
@@ -104,6 +108,7 @@ class _Applier:
             job.compiled, job.store, job.connectors, run_id, self.tally, self.links_for
         )
         self.writer.created_hook = self.on_created
+        self.writer.refused_hook = self.on_refused
         self.pending: dict[int, tuple[str, str, str]] = {}  # id(row) -> source side
 
     def links_for(self, system: str, variant: str, ids: list[str]) -> dict[str, str]:
@@ -272,6 +277,21 @@ class _Applier:
             self.store.add_review("conflict", conv.system, conv.variant, str(row.record_id), detail)
             return
         row.stable_id = stable
+
+    def on_refused(self, conv: ObjectConverter, row: Row, result: WriteResult) -> bool:
+        """A create refused because the target already holds the record: link to it.
+
+        Returns:
+            True when settled here (linked, or a conflict queued), False to report
+            the refusal as a rejection.
+        """
+        source = self.pending.pop(id(row), None)
+        holder = holder_of(conv.system, result)
+        if source is None or holder is None:
+            return False
+        refused = Refused(*source, holder=holder, message=result.message or "")
+        adopt(self.store, self.run_id, self.tally, conv, row, refused)
+        return True
 
 
 def _sf_object(record_id: str, default: str) -> str:

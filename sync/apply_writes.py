@@ -42,6 +42,8 @@ class Tally:
     associations: int = 0  # HubSpot associations made
     skipped: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    # Creates the CRM refused because it already holds the record: linked to it instead.
+    linked: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +97,10 @@ class BatchWriter:
         self.plan_now: datetime | None = None  # when the plan was made (re-plans use it)
         # Creates: called with each created row, inside the batch transaction (links it).
         self.created_hook: Callable[[ObjectConverter, Row], None] | None = None
+        # Creates: called with each refused row, inside the batch transaction; True when
+        # it settled the refusal (linked the record the CRM already holds, or queued a
+        # conflict), so the row is not reported rejected.
+        self.refused_hook: Callable[[ObjectConverter, Row, WriteResult], bool] | None = None
 
     # --- updates -------------------------------------------------------------------
 
@@ -236,7 +242,8 @@ class BatchWriter:
                 if result is None:
                     continue  # never answered: stays `planned`; the rerun decides again
                 if not result.ok:
-                    self._rejected(conv, row, result)
+                    if not (create and self._settled(conv, row, result)):
+                        self._rejected(conv, row, result)
                     continue
                 if create:
                     row.record_id = result.id
@@ -255,6 +262,9 @@ class BatchWriter:
                             for k, v in {**row.extra_bases, **row.values}.items()
                         ]
                     )
+
+    def _settled(self, conv: ObjectConverter, row: Row, result: WriteResult) -> bool:
+        return self.refused_hook is not None and self.refused_hook(conv, row, result)
 
     def _rejected(self, conv: ObjectConverter, row: Row, result: WriteResult) -> None:
         reason = f"{result.error_code}: {result.message}"
