@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from integrations.base import Connector, WriteResult, WriteRow
@@ -141,19 +141,20 @@ class RulesWriter:
         """Record each key as an intent, then upsert the tasks by key, a full batch per call."""
         object = self.spec.task_object
         for chunk in batches(tasks, self.spec.batch_size):
+            # A task intended under a stable id merged away since keeps that key text
+            # until confirmed: the CRM may hold it under that text already.
+            aliases = self.store.intended_aliases(self.spec.system, [t.spec.key for t in chunk])
+            specs = [replace(t.spec, key=aliases.get(t.spec.key, t.spec.key)) for t in chunk]
             intents = [
-                TaskIntent(
-                    t.spec.key, self.spec.system, t.rule, t.stable_id, t.record_id, t.outreach
-                )
-                for t in chunk
+                TaskIntent(s.key, self.spec.system, t.rule, t.stable_id, t.record_id, t.outreach)
+                for t, s in zip(chunk, specs, strict=True)
             ]
             self.store.record_task_intents(self.run_id, intents)
-            specs = [t.spec for t in chunk]
             results, stopped = self._answered(self.connector.write_tasks, specs)
             created: dict[str, str] = {}
-            for task, result in zip(chunk, results, strict=False):
+            for task, spec, result in zip(chunk, specs, results, strict=False):
                 if result is not None and result.ok and result.id:
-                    created[task.spec.key] = result.id
+                    created[spec.key] = result.id
                     self.outcome.tasks_created.append(task)
                 elif result is not None:
                     self._reject(object, task.record_id, result, f"task {task.spec.key}")

@@ -10,6 +10,7 @@ from sqlalchemy import Row, bindparam, select
 from sync import schema as t
 from sync.database import chunks
 from sync.store_base import StoreBase, insert_new
+from sync.store_entities import rekey_confirmed
 from sync.store_types import (
     TASK_STATUSES,
     CreateIntent,
@@ -60,7 +61,11 @@ class TasksMixin(StoreBase):
         return [key for key in wanted if key in inserted]
 
     def mark_tasks_created(self, task_ids: Mapping[str, str]) -> None:
-        """Record the CRM's task id for each key (status `created`)."""
+        """Record the CRM's task id for each key (status `created`).
+
+        A key intended under a stable id merged away since (kept under its old text so
+        the retry found the CRM's task) takes the kept id's key text now.
+        """
         if not task_ids:
             return
         with self._write() as conn:
@@ -70,6 +75,7 @@ class TasksMixin(StoreBase):
                 .values(task_id=bindparam("tid"), status="created", updated=self._now()),
                 [{"k": k, "tid": v} for k, v in task_ids.items()],
             )
+            rekey_confirmed(conn, list(task_ids))
 
     def mark_tasks_status(self, keys: Sequence[str], status: str) -> int:
         """Set the status of task keys (e.g. `deferred` for an opted-out lead's tasks)."""
