@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from integrations.base import WriteRow
+from integrations.base import WriteResult, WriteRow
+from sync.apply_adopt import holder_of
 from sync.runs import apply_saved
 from tests.e2e.support import Harness, connectors
 
 LINKED_LEAD, LINKED_CONTACT = "00Q5e0000000001EAA", "51000000001"  # seeded pair, one email
 EMAIL = "late.arrival@pelican.example"
+MESSAGE = "Contact already exists. Existing ID: 123"
 
 
 @pytest.fixture
@@ -108,3 +110,40 @@ def test_a_holder_linked_to_another_person_goes_to_review(harness: Harness, tmp_
     assert harness.partner("salesforce", LINKED_LEAD) == LINKED_CONTACT
     assert harness.store.links_for_ids("salesforce", [lead]) == {}
     assert contacts_with(harness, EMAIL) == [LINKED_CONTACT]
+
+
+def test_one_sided_ids_of_the_lead_and_the_holder_are_merged(
+    harness: Harness, tmp_path: Path
+) -> None:
+    lead = new_lead(harness)
+    plan = planned(harness, tmp_path, lead)
+    holder = connectors(harness.sb)["hubspot"].create("contacts", [WriteRow({"email": EMAIL})])[0]
+    assert holder.ok and holder.id
+    # Rules runs gave each side its own stable id before any sync matched them.
+    store = harness.store
+    lead_id, contact_id = store.new_entities("person", 2)
+    store.link(lead_id, "salesforce", "Lead", lead)
+    store.link(contact_id, "hubspot", "contacts", holder.id)
+
+    report = apply(harness, plan)
+
+    assert report.exit_code == 0 and [x["stable_id"] for x in report.tally.linked] == [lead_id]
+    assert harness.partner("salesforce", lead) == holder.id
+    assert store.resolve_entities([contact_id]) == {contact_id: lead_id}
+    assert contacts_with(harness, EMAIL) == [holder.id]
+
+
+@pytest.mark.parametrize(
+    ("system", "result", "holder"),
+    [
+        ("hubspot", WriteResult(False, error_code="CONFLICT", message=MESSAGE), "123"),
+        ("hubspot", WriteResult(False, error_code="VALIDATION_ERROR", message=MESSAGE), None),
+        ("hubspot", WriteResult(False, error_code="CONFLICT", message="Duplicate"), None),
+        ("salesforce", WriteResult(False, error_code="CONFLICT", message=MESSAGE), None),
+        ("hubspot", WriteResult(True, id="7", error_code="CONFLICT", message=MESSAGE), None),
+    ],
+)
+def test_only_a_hubspot_conflict_naming_a_record_is_adopted(
+    system: str, result: WriteResult, holder: str | None
+) -> None:
+    assert holder_of(system, result) == holder
