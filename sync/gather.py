@@ -47,6 +47,10 @@ class PairRead:
     problems: int = 0
     whole: set[Side] = field(default_factory=set)  # sides read in full (no cursor yet)
     since: dict[tuple[Side, str], Cursor | None] = field(default_factory=dict)  # stored
+    # Records read but left out (re-read unchanged, at their base): versions to stamp.
+    passed: dict[tuple[Side, str], dict[str, datetime]] = field(default_factory=dict)
+    # Salesforce records at their base with a reference set: association planning only.
+    referencing: dict[str, Seen] = field(default_factory=dict)
 
 
 def variants(compiled: CompiledMapping, pair: str, system: Side) -> list[ObjectConverter]:
@@ -116,7 +120,10 @@ class Gatherer:
                 if cursor is not None:
                     self.result.whole.discard(system)
                 latest = cursor
-                for record in self.keep_records(system, changed, conv):
+                for record in [
+                    *self.keep_records(system, changed, conv),
+                    *self.passed(changed, conv),
+                ]:
                     mark = Cursor(record.modified, record.id)
                     latest = mark if latest is None or mark > latest else latest
                 if latest is not None and latest != cursor:
@@ -130,6 +137,27 @@ class Gatherer:
             if not conv.when or conv.selects(r.fields)
         ]
         self.keep(system, mine, conv)
+        return mine
+
+    def passed(self, changed: Changes, conv: ObjectConverter) -> list[Record]:
+        """Records of the variant's object read but left out, that the cursor moves past.
+
+        Those of this variant (their versions are stamped; Salesforce ones with a
+        reference set still go to association planning) and those no variant takes.
+        """
+        key = (conv.system, conv.api_object)
+        mine = []
+        for record in changed.passed.get(key, []):
+            owner = self.compiled.classify(conv.system, conv.api_object, record.fields)
+            if owner is None:
+                mine.append(record)
+            elif owner.variant == conv.variant:
+                mine.append(record)
+                stamps = self.result.passed.setdefault((conv.system, conv.variant), {})
+                stamps[record.id] = record.modified
+        for record in changed.referencing.get(key, []):
+            if not conv.when or conv.selects(record.fields):
+                self.result.referencing[record.id] = self.seen(conv, record)
         return mine
 
     def fetch(self, system: Side, variant: str, ids: Sequence[str]) -> list[Record]:
@@ -161,6 +189,10 @@ class Changes:
     records: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
     since: dict[tuple[Side, str], Cursor | None] = field(default_factory=dict)  # per variant
     sweeps: dict[Any, dict[str, Deletion]] = field(default_factory=dict)
+    # Read but left out before planning (`drop_unchanged`, `sync.quiet.drop_at_base`):
+    # the cursors still move past them.
+    passed: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
+    referencing: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
 
 
 def read_changes(
@@ -212,7 +244,8 @@ def drop_unchanged(
 
     A connector's overlap window (Salesforce re-reads 60 s behind its cursor for late
     commits) returns the previous run's last records again; keeping them would make
-    a quiet run read partners, owners and stages for nothing. Left out: linked
+    a quiet run read partners, owners and stages for nothing. Left out (kept in
+    `changed.passed`, so the cursors still move past them): linked
     records with the modified time a sync last read (a late commit carries another
     time, so it is kept), records no variant of the object takes (a Person Account's
     Contact row), and unlinked records at or behind their variant's cursor that are
@@ -238,6 +271,10 @@ def drop_unchanged(
             and not _settled(r, convs, changed.since, (system, r.id) in held)
         ]
         dropped += len(records) - len(kept)
+        left = {r.id for r in kept}
+        changed.passed.setdefault((system, api_object), []).extend(
+            r for r in records if r.id not in left
+        )
         changed.records[(system, api_object)] = kept
     return dropped
 
@@ -264,7 +301,9 @@ def _settled(
 
 def read_versions(read: PairRead) -> dict[tuple[Side, str], dict[str, datetime]]:
     """(system, variant) -> record id -> modified time, of every record read for a pair."""
-    found: dict[tuple[Side, str], dict[str, datetime]] = {}
+    found: dict[tuple[Side, str], dict[str, datetime]] = {
+        key: dict(stamps) for key, stamps in read.passed.items()
+    }
     for system, seen in read.seen.items():
         for rid, x in seen.items():
             found.setdefault((system, x.conv.variant), {})[rid] = x.record.modified

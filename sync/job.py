@@ -4,15 +4,18 @@ Public API: `Job`, `open_job(...)`, `complete_job(job)`. Opening binds the store
 connected org and portal (refusing another) and compiles the mapping. The run-time
 tables (owners of both CRMs, HubSpot deal stage ids) cost API calls, so a lazy job
 fetches them only once there is a record to convert: an incremental run that finds
-no change reads nothing else.
+no change reads nothing else. They rarely change, so they are kept in the state
+store between runs and read again once a day (`TABLES_TTL`), or at once when a run
+meets a value they do not know (`refresh_job`).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,8 @@ from sync.mapping import Side, load_mapping
 from sync.store import StateStore
 
 PAIRS: tuple[str, ...] = ("company", "person", "deal")  # companies first: others point at them
+TABLES_KEY = "lookup_tables"  # state store key of the cached owners and deal stage ids
+TABLES_TTL = timedelta(days=1)  # cached tables are read again after this long
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Job:
     stages: dict[str, Any] = field(default_factory=dict)
     pairs: tuple[str, ...] = PAIRS
     complete: bool = False
+    cached: bool = False  # the owners and stages came from the store's cache
 
 
 def open_job(
@@ -73,18 +79,63 @@ def open_job(
     return job
 
 
-def complete_job(job: Job) -> None:
-    """Fetch owners (and deal stages) and compile the mapping with them, once."""
+def complete_job(job: Job, *, cache: bool = True) -> None:
+    """Compile the mapping with owners (and deal stages), once per run.
+
+    Args:
+        job: the run.
+        cache: take the tables from the store's cache while it is younger than a day;
+            False always reads them from the CRMs (and refreshes the cache).
+    """
     if job.complete or job.mapping is None:
         return
-    hubspot: Any = job.connectors["hubspot"]
+    tables = _cached_tables(job) if cache else None
+    job.cached = tables is not None
+    if tables is None:
+        hubspot: Any = job.connectors["hubspot"]
+        tables = {
+            "fetched": job.now.isoformat(),
+            "owners": _owners(job.connectors),
+            "stages": hubspot.deal_stage_ids() if "deal" in job.pairs else None,
+        }
+        job.store.set_cached(TABLES_KEY, json.dumps(tables, sort_keys=True))
     context = CompileContext(
         stage_values=job.stages,
-        deal_stage_ids=hubspot.deal_stage_ids() if "deal" in job.pairs else {},
-        owners=_owners(job.connectors),
+        deal_stage_ids=tables["stages"] or {},
+        owners=tables["owners"],
     )
     job.compiled = compile_mapping(job.mapping, context)
     job.complete = True
+
+
+def refresh_job(job: Job) -> bool:
+    """Read owners and stages from the CRMs again if this run took them from the cache.
+
+    Returns:
+        Whether they were read again (the mapping is recompiled with them).
+    """
+    if not (job.complete and job.cached):
+        return False
+    job.complete = False
+    complete_job(job, cache=False)
+    return True
+
+
+def _cached_tables(job: Job) -> dict[str, Any] | None:
+    """The cached owners and stages, unless missing, a day old, or lacking stages a deal needs."""
+    raw = job.store.cached(TABLES_KEY)
+    if raw is None:
+        return None
+    try:
+        tables = json.loads(raw)
+        fetched = datetime.fromisoformat(tables["fetched"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not timedelta(0) <= job.now - fetched < TABLES_TTL:
+        return None
+    if "deal" in job.pairs and tables.get("stages") is None:
+        return None
+    return dict(tables)
 
 
 def _owners(connectors: Mapping[Side, Connector]) -> dict[str, dict[str, str]]:

@@ -86,7 +86,7 @@ def plan_associations(job: Job, read: PairRead, plan: Plan) -> int:
 def _plan_one(job: Job, reader: Reader, ref: ReferenceField, read: PairRead, plan: Plan) -> int:
     accounts = {
         rid: str(x.record.fields.get(ref.salesforce_field) or "")
-        for rid, x in read.seen["salesforce"].items()
+        for rid, x in [*read.seen["salesforce"].items(), *read.referencing.items()]
         if x.conv.variant == ref.salesforce_variant and not x.read_only
     }
     accounts = {rid: acc for rid, acc in accounts.items() if acc}

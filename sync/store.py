@@ -275,3 +275,15 @@ class StateStore(EntitiesMixin, LinksMixin, RunsMixin, TasksMixin, ReviewsMixin,
             stmt = stmt.where(t.cursors.c.system == system)
         with self._write() as conn:
             return conn.execute(stmt).rowcount
+
+    # --- cached lookup tables --------------------------------------------------
+
+    def cached(self, key: str) -> str | None:
+        """A value kept between runs under `key` (e.g. owners and deal stages), or None."""
+        with self._read() as conn:
+            return conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+
+    def set_cached(self, key: str, value: str) -> None:
+        """Keep `value` under `key` between runs (replacing the previous one)."""
+        with self._write() as conn:
+            upsert(conn, t.meta, ("key",), [{"key": key, "value": value}])

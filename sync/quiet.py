@@ -1,0 +1,141 @@
+"""Records re-read at their base: read again, but with nothing to carry across.
+
+A record whose every mapped field equals the stored base of its linked pair has not
+changed on its side since the last sync (typically crmops's own write read back, or
+a touch that moved no mapped field). Diffing it would need its partner read by id,
+owners and stage tables, and the HubSpot associations of its account, to find that
+nothing is to be done. A change its partner made since arrives through the
+partner's own changed-since read, so leaving such a record out loses nothing.
+
+Kept (never quiet): unlinked records, records whose stable id has no partner yet,
+records held for review, read-only ones (converted leads), records carrying a merge
+or a conversion, a stored other-system id that is not the partner's, and any field
+that fails conversion or has no base. A Salesforce record with a reference field set
+(an account) is quiet for the field diff but still feeds association planning, which
+reads HubSpot's associations only for the records that need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from integrations.base import Record
+from sync.compiled import CompiledMapping, ObjectConverter
+from sync.diff import MISSING, FieldRule
+from sync.gather import Changes, reference_fields
+from sync.mapping import Side
+from sync.store import StateStore
+from sync.store_types import Link
+
+OTHER: dict[Side, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
+FLOW_ROLES = ("converted_to", "merged_into", "merged_ids")  # identity events, never quiet
+
+
+def drop_at_base(
+    compiled: CompiledMapping,
+    store: StateStore,
+    changed: Changes,
+    held: Collection[tuple[str, str]] = (),
+) -> int:
+    """Move linked records whose mapped fields all equal their base out of `changed`.
+
+    They go to `changed.passed` (their cursor marks and versions still count), and
+    those with a reference set also to `changed.referencing`. Needs the compiled
+    mapping with owners and stage tables (values are compared in canonical form).
+    Reads the store only; no API call.
+
+    Returns:
+        How many records were left out.
+    """
+    dropped = 0
+    for key, records in changed.records.items():
+        system, api_object = key
+        convs = [
+            c
+            for c in compiled.converters.values()
+            if c.system == system and c.api_object == api_object
+        ]
+        links = store.links_for_ids(system, [r.id for r in records], [c.variant for c in convs])
+        partners = store.records_for([x.stable_id for x in links.values()], OTHER[system])
+        bases = store.bases_for(list(partners))
+        kept: list[Record] = []
+        for record in records:
+            link = links.get(record.id)
+            partner = partners.get(link.stable_id) if link else None
+            conv = _variant(convs, record)
+            base = bases.get(link.stable_id) if link else None
+            if (
+                conv is None
+                or link is None
+                or partner is None
+                or not base
+                or (system, record.id) in held
+                or not _at_base(compiled, conv, partner, record, base)
+            ):
+                kept.append(record)
+                continue
+            dropped += 1
+            changed.passed.setdefault(key, []).append(record)
+            if _references(compiled, conv, record):
+                changed.referencing.setdefault(key, []).append(record)
+        changed.records[key] = kept
+    return dropped
+
+
+def _variant(convs: Sequence[ObjectConverter], record: Record) -> ObjectConverter | None:
+    return next((c for c in convs if not c.when or c.selects(record.fields)), None)
+
+
+def _at_base(
+    compiled: CompiledMapping,
+    conv: ObjectConverter,
+    partner: Link,
+    record: Record,
+    base: Mapping[str, Any],
+) -> bool:
+    """Every field the pair syncs equals its base, and no identity event rides on the record."""
+    if conv.is_read_only(record.fields):
+        return False
+    for role in FLOW_ROLES:
+        native = conv.identity.get(role)
+        if native and record.fields.get(native):
+            return False
+    other_id = conv.identity.get("other_id")
+    if other_id and record.fields.get(other_id) not in (None, "", partner.record_id):
+        return False
+    try:
+        other = compiled.converter(partner.system, partner.object)  # type: ignore[arg-type]
+    except KeyError:
+        return False
+    pair = (conv, other) if conv.system == "salesforce" else (other, conv)
+    rules = compiled.rules(*pair)
+    values, problems = conv.to_canonical(record.fields)
+    if problems:
+        return False
+    skip = reference_fields(compiled, conv.pair)
+    return all(
+        _same(rule, values[name], base.get(name, MISSING))
+        for name, rule in rules.items()
+        if name in values and name not in skip and rule.policy != "never"
+    )
+
+
+def _same(rule: FieldRule, value: Any, base: Any) -> bool:
+    """The value equals the base under the field's normal form (a base that no longer reads: no)."""
+    if base is MISSING:
+        return False
+    try:
+        return bool(rule.canon(value) == rule.canon(base))
+    except ValueError:
+        return False
+
+
+def _references(compiled: CompiledMapping, conv: ObjectConverter, record: Record) -> bool:
+    """A Salesforce record with a reference field (an account) set."""
+    if conv.system != "salesforce":
+        return False
+    names = reference_fields(compiled, conv.pair)
+    return any(
+        record.fields.get(io.natives[0]) for io in conv.fields if io.name in names and io.natives
+    )
