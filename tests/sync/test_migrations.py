@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, select
@@ -18,8 +17,9 @@ from sync.store_types import BaseValue
 WHEN = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def _url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state.db'}"
+@pytest.fixture
+def url(state_url: str) -> str:
+    return state_url
 
 
 def _version(engine: Engine) -> int:
@@ -55,8 +55,8 @@ def test_steps_are_consecutive_and_end_at_the_current_version() -> None:
     assert [s.version for s in STEPS] == list(range(1, SCHEMA_VERSION + 1))
 
 
-def test_fresh_database_matches_the_current_metadata(tmp_path: Path) -> None:
-    engine = open_engine(_url(tmp_path))
+def test_fresh_database_matches_the_current_metadata(url: str) -> None:
+    engine = open_engine(url)
     assert migrate(engine) == list(range(1, SCHEMA_VERSION + 1))
     assert _shape(engine) == _expected_shape(SCHEMA_VERSION)
     assert _version(engine) == SCHEMA_VERSION
@@ -94,14 +94,14 @@ def _fill_v1(engine: Engine) -> None:
         )
 
 
-def test_v1_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
-    engine = open_engine(_url(tmp_path))
+def test_v1_database_is_migrated_and_keeps_its_rows(url: str) -> None:
+    engine = open_engine(url)
     assert migrate(engine, target=1) == [1]
     assert _shape(engine) == _expected_shape(1)
     _fill_v1(engine)
     engine.dispose()
 
-    with StateStore(_url(tmp_path)) as store:
+    with StateStore(url) as store:
         assert store.links_for_records("hubspot", "contacts", ["5"]) == {"5": "a" * 32}
         assert store.bases_for(["a" * 32]) == {"a" * 32: {"email": "x@y"}}
         (item,) = store.reviews()
@@ -112,12 +112,12 @@ def test_v1_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
         assert _shape(store.engine) == _expected_shape(SCHEMA_VERSION)
 
 
-def test_database_newer_than_the_code_is_refused_untouched(tmp_path: Path) -> None:
-    with StateStore(_url(tmp_path)) as store, store.engine.begin() as conn:
+def test_database_newer_than_the_code_is_refused_untouched(url: str) -> None:
+    with StateStore(url) as store, store.engine.begin() as conn:
         conn.execute(t.meta.update().where(t.meta.c.key == "schema_version").values(value="99"))
     with pytest.raises(SchemaTooNew, match=r"version 99.*upgrade crmops"):
-        StateStore(_url(tmp_path))
-    engine = open_engine(_url(tmp_path))
+        StateStore(url)
+    engine = open_engine(url)
     with engine.connect() as conn:
         assert (
             conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
@@ -127,9 +127,9 @@ def test_database_newer_than_the_code_is_refused_untouched(tmp_path: Path) -> No
 
 
 def test_failed_step_leaves_the_database_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = open_engine(_url(tmp_path))
+    engine = open_engine(url)
     migrate(engine, target=1)
     _fill_v1(engine)
 
@@ -147,9 +147,9 @@ def test_failed_step_leaves_the_database_as_it_was(
 
 
 def test_v2_step_is_rolled_back_with_its_ddl_when_the_version_write_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = open_engine(_url(tmp_path))
+    engine = open_engine(url)
     migrate(engine, target=1)
     from sync import migrations
 
@@ -163,8 +163,8 @@ def test_v2_step_is_rolled_back_with_its_ddl_when_the_version_write_fails(
     engine.dispose()
 
 
-def test_foreign_database_is_refused(tmp_path: Path) -> None:
-    engine = open_engine(_url(tmp_path))
+def test_foreign_database_is_refused(url: str) -> None:
+    engine = open_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE customers (id INTEGER)")
     with pytest.raises(SchemaUnknown, match="customers"):

@@ -19,8 +19,8 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}", clock=lambda: NOW)
+def store(state_url: str) -> Iterator[StateStore]:
+    opened = StateStore(state_url, clock=lambda: NOW)
     yield opened
     opened.close()
 
@@ -52,8 +52,8 @@ def test_existing_world_readable_file_is_tightened(tmp_path: Path) -> None:
     assert _mode(path) == 0o600
 
 
-def test_sqlite_runs_in_wal_mode(store: StateStore) -> None:
-    with store.engine.connect() as conn:
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    with StateStore(f"sqlite:///{tmp_path / 'state.db'}") as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
 
@@ -85,8 +85,8 @@ def test_bind_one_side_later(store: StateStore) -> None:
     assert store.binding() == ("00DAAA", "999")
 
 
-def test_binding_survives_reopen(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 's.db'}"
+def test_binding_survives_reopen(state_url: str) -> None:
+    url = state_url
     with StateStore(url) as first:
         first.bind("00DAAA", "111")
     with StateStore(url) as again, pytest.raises(StoreBoundElsewhere):

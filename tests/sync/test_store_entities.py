@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,8 +18,8 @@ STEP = "2026-03-02T09:30Z"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}", clock=lambda: NOW)
+def store(state_url: str) -> Iterator[StateStore]:
+    opened = StateStore(state_url, clock=lambda: NOW)
     yield opened
     opened.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,8 +27,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[StateStore]:
-    opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}", clock=clock)
+def store(state_url: str, clock: Clock) -> Iterator[StateStore]:
+    opened = StateStore(state_url, clock=clock)
     yield opened
     opened.close()
 

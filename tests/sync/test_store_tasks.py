@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,8 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[StateStore]:
-    opened = StateStore(f"sqlite:///{tmp_path / 'state.db'}", clock=lambda: NOW)
+def store(state_url: str) -> Iterator[StateStore]:
+    opened = StateStore(state_url, clock=lambda: NOW)
     yield opened
     opened.close()
 
@@ -144,10 +143,10 @@ def test_add_reviews_in_batch_and_unknown_kind(store: StateStore) -> None:
         store.add_review("guess", "hubspot", "contacts", "1")
 
 
-def test_racing_runs_record_each_task_key_once(tmp_path: Path) -> None:
+def test_racing_runs_record_each_task_key_once(state_url: str) -> None:
     import threading
 
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+    url = state_url
     stores = [StateStore(url) for _ in range(4)]
     keys = [f"cadence:00Q{n}:day3" for n in range(50)]
     start = threading.Barrier(len(stores))

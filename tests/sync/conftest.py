@@ -1,0 +1,48 @@
+"""Fixtures for the state store tests: a state URL on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sync import postgres
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgres.Server]:
+    """One PostgreSQL server per session, shared by the xdist workers."""
+    if postgres.import_pgserver() is None:
+        if postgres.wheel_available():
+            pytest.fail(
+                "pgserver is not installed although it has a wheel for this platform: "
+                "run `python3 dev.py setup` (it installs the dev extra)",
+                pytrace=False,
+            )
+        pytest.skip(postgres.missing_reason())
+    session = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        session = session.parent  # the folder every worker's basetemp sits in
+    server = postgres.Server(postgres.data_folder(session))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: postgres.Server) -> Iterator[str]:
+    """A `postgresql://` URL that sees an empty database of this test's own (a fresh schema)."""
+    with postgres_server.fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The state store URL, once on a SQLite file and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

@@ -1,0 +1,148 @@
+"""A real PostgreSQL server for the state store tests, started from the pgserver wheel.
+
+One server serves the whole test session. Under pytest-xdist every worker calls
+`start_server` on the same data folder: pgserver serialises start-up with its own
+inter-process lock, runs `initdb` once, lets later callers attach to the running
+postmaster, and stops it when the last attached process exits. Each test gets a
+database of its own (`fresh_database`), dropped when it ends.
+
+As root (CI containers), PostgreSQL refuses to run; pgserver then runs it as a
+system user `pgserver`, created with `useradd` when missing, and opens the path
+to the data folder for that user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+import tempfile
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+# Where pgserver 0.1.4 publishes wheels; pyproject's dev extra carries the same marker.
+WHEEL_PLATFORMS = {
+    ("linux", "x86_64"),
+    ("darwin", "arm64"),
+    ("darwin", "x86_64"),
+    ("win32", "AMD64"),
+}
+WHEEL_MAX_PYTHON = (3, 12)
+
+# Durability off: test databases are thrown away, and fsync dominates CREATE DATABASE.
+FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+DATABASE_PREFIX = "crmops_test_"
+SCHEMA_PREFIX = "crmops_test_"
+DROP_LOCK_TIMEOUT = "10s"
+
+
+def wheel_available() -> bool:
+    """True where pip can install pgserver from a wheel (no source build)."""
+    here = (sys.platform, platform.machine())
+    in_range = sys.version_info[:2] <= WHEEL_MAX_PYTHON
+    return in_range and here in WHEEL_PLATFORMS
+
+
+def missing_reason() -> str:
+    """Why the PostgreSQL tests cannot run here, for the skip message."""
+    return (
+        f"PostgreSQL state store tests NOT RUN: pgserver ships no wheel for "
+        f"{sys.platform}/{platform.machine()} Python {sys.version_info[0]}.{sys.version_info[1]} "
+        "(wheels: manylinux x86_64, macOS, Windows AMD64; Python <= 3.12)"
+    )
+
+
+def import_pgserver() -> Any | None:
+    """The pgserver module, or None when it is not installed."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver falls back to /tmp.
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver
+        except ImportError:
+            return None
+    return pgserver
+
+
+def data_folder(session_folder: Path) -> Path:
+    """The server's data folder for one test session, outside pytest's temp folders.
+
+    pytest deletes all but its three newest temp folders when a session starts, so a
+    concurrent session on the same machine could remove a running server's data; a
+    folder named after the session's own temp folder is shared by its workers only.
+    """
+    tag = hashlib.sha256(str(session_folder.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"crmops-pg-{tag}"
+
+
+class Server:
+    """A running server with one admin connection pool for creating and dropping databases."""
+
+    def __init__(self, pgdata: Path) -> None:
+        pgserver = import_pgserver()
+        assert pgserver is not None, "pgserver is not installed"
+        # pgserver's own mkdir is outside its lock and fails for the second worker.
+        pgdata.mkdir(exist_ok=True)
+        self._server = pgserver.get_server(pgdata, cleanup_mode="delete")
+        self.admin_url: str = self._server.get_uri()
+        self._admin = create_engine(_psycopg(self.admin_url), isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            for name, value in FAST_SETTINGS.items():
+                conn.execute(text(f"ALTER SYSTEM SET {name} = '{value}'"))
+            conn.execute(text("SELECT pg_reload_conf()"))
+
+    @contextmanager
+    def fresh_database(self) -> Iterator[str]:
+        """An empty database of this server's own; dropped afterwards, even if still in use.
+
+        Yields:
+            A plain `postgresql://` URL of the new database, as a user would set it.
+        """
+        name = DATABASE_PREFIX + uuid.uuid4().hex[:12]
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+        try:
+            yield make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @contextmanager
+    def fresh_schema(self) -> Iterator[str]:
+        """An empty schema that a URL's connections see as their whole database.
+
+        CREATE DATABASE copies a template on disk (0.1-0.5 s on a busy machine);
+        a schema costs about a millisecond. The URL's `search_path` holds only the
+        new schema, so crmops creates, inspects and queries its tables there.
+
+        Yields:
+            A `postgresql://` URL whose connections work inside the new schema.
+        """
+        name = SCHEMA_PREFIX + uuid.uuid4().hex[:12]
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        url = make_url(self.admin_url)
+        query = {**url.query, "options": f"-csearch_path={name}"}
+        try:
+            yield url.set(query=query).render_as_string(hide_password=False)
+        finally:
+            with self._admin.connect() as conn:
+                # A store a test left open in a transaction would block the drop forever.
+                conn.execute(text(f"SET lock_timeout = '{DROP_LOCK_TIMEOUT}'"))
+                conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+
+    def stop(self) -> None:
+        """Detach; the last process attached stops the server and deletes its data folder."""
+        self._admin.dispose()
+        self._server.cleanup()
+
+
+def _psycopg(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
