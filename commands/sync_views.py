@@ -47,6 +47,10 @@ def print_report(report: RunReport, as_json: bool, dry_run: bool) -> None:
             f"run {report.run_id}: fields written {t.fields_written}, created {t.created}, "
             f"re-planned {t.replanned}, rejected {len(t.rejected)}"
         )
+        for item in t.linked:
+            where = f"{item['system']} {item['object']} {item['record_id']}"
+            source = " ".join(item["source"])
+            console.print(f"  linked {where} to {source}: not created, already held", markup=False)
         for item in t.rejected:
             where = f"{item['system']} {item['object']} {item['record_id']}"
             console.print(f"  rejected {where}: {item['reason']}", markup=False)

@@ -16,7 +16,7 @@ Public API, by area:
   `journal_mark`, `journal_for_run`, `journal_after`, `add_artifact`, `artifacts`
 - tasks and creates: `task_keys_known`, `record_task_intents`, `mark_tasks_created`,
   `mark_tasks_status`, `open_outreach_tasks(_for)`, `tasks_of_run`, `intent(s)`,
-  `resolve_intent(s)`
+  `resolve_intent(s)`, `intended_aliases`
 - erasure and review: `add_tombstone`, `is_tombstoned`, `tombstoned_entities`,
   `tombstones`, `add_review(s)`, `reviews`, `resolve_review`
 - `leases` (`sync.lease.Leases`), `purge` (`sync.retention`), `transaction`

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from commands.sync_views import print_report
 from integrations.base import WriteResult, WriteRow
 from sync.apply_adopt import holder_of
 from sync.runs import apply_saved
@@ -57,7 +58,7 @@ def contacts_with(h: Harness, email: str) -> list[str]:
 
 
 def test_a_contact_hubspot_gained_since_the_read_is_linked_in_the_same_run(
-    harness: Harness, tmp_path: Path
+    harness: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lead = new_lead(harness)
     plan = planned(harness, tmp_path, lead)
@@ -75,6 +76,9 @@ def test_a_contact_hubspot_gained_since_the_read_is_linked_in_the_same_run(
     ]
     assert harness.partner("salesforce", lead) == other_app.id
     assert contacts_with(harness, EMAIL) == [other_app.id]
+    print_report(report, as_json=False, dry_run=False)
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"linked hubspot contacts {other_app.id} to salesforce {lead}" in printed
     assert [r for r in harness.store.reviews() if r.kind in ("rejected", "conflict")] == []
     journal = harness.store.journal_for_run(report.run_id)
     assert journal and {(e.state, e.record_id) for e in journal} == {("skipped", other_app.id)}
