@@ -1,6 +1,7 @@
 """Calls of incremental runs after 0, 100 and 10,000 changes out of N people per system.
 
 Usage: .venv/bin/python -m benchmarks.incremental [--size 100000] [--changes 0 100 10000]
+       [--sync-only]
 
 The sandbox runs in its own process on 127.0.0.1, file-backed, rate limits off.
 After `crmops init` and a baseline (a first `crmops sync`, `crmops rules run`, then
@@ -12,6 +13,9 @@ then counts the calls of:
   - the incremental jobs: `crmops sync` then `crmops rules run` (what `watch` and a
     frequent schedule run), and
   - after K further changes, `crmops nightly` (rules, sync, reconcile, delete sweep).
+`--sync-only` keeps to the sync: a first and a second `crmops sync` as the baseline,
+then per step K changes and one `crmops sync` (the figures the issue 7 targets name,
+at a size where the whole baseline would take too long).
 Targets (issue 7): 100 changes under 20 calls per system for the incremental run;
 no changes at most 2 calls per object per system (+ ⌈archived/100⌉ on HubSpot for
 the nightly delete sweep).
@@ -102,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000, help="people per system")
     parser.add_argument("--changes", type=int, nargs="+", default=[0, 100, 10_000])
+    parser.add_argument("--sync-only", action="store_true", help="no rules runs, no nightly")
     args = parser.parse_args()
     print_machine(f"Incremental economy: calls after K changes out of {args.size:,}")
     rows: list[list[Any]] = []
@@ -117,21 +122,36 @@ def main() -> None:
             # Then sync and rules once more: the first rules run rewrites every record, and
             # the next sync reads those writes back once; steps start from a quiet system.
             jobs = [["sync"], ["rules", "run"], ["nightly"], ["sync"], ["rules", "run"]]
+            firsts = 3
+            if args.sync_only:
+                jobs, firsts = [["sync"], ["sync"]], 1
             for i, job in enumerate(jobs):
                 base = measured(sb, state, [*job, "--json"])
-                name = f"baseline: {'first' if i < 3 else 'settle'} {' '.join(job)}"
+                name = f"baseline: {'first' if i < firsts else 'settle'} {' '.join(job)}"
                 rows.append([0, name, base["salesforce"], base["hubspot"], base["seconds"]])
             editor = Editor(sb)
             for count in args.changes:
-                rows += step(sb, state, editor, count)
+                rows += step(sb, state, editor, count, args.sync_only)
     print_table(["changes/system", "run", "SF calls", "HubSpot calls", "wall s"], rows)
     verdicts(rows)
 
 
-def step(sb: SandboxProcess, state: Path, editor: Editor, count: int) -> list[list[Any]]:
+def step(
+    sb: SandboxProcess, state: Path, editor: Editor, count: int, sync_only: bool
+) -> list[list[Any]]:
     """K changes, then the incremental jobs; K more, then the nightly run."""
     editor.change(count)
     synced = measured(sb, state, ["sync", "--json"])
+    if sync_only:
+        return [
+            [
+                count,
+                "sync (incremental)",
+                synced["salesforce"],
+                synced["hubspot"],
+                synced["seconds"],
+            ]
+        ]
     ruled = measured(sb, state, ["rules", "run", "--json"])
     editor.change(count)
     nightly = measured(sb, state, ["nightly", "--json"])
