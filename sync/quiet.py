@@ -30,6 +30,8 @@ from sync.store_types import Link
 
 OTHER: dict[Side, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
 FLOW_ROLES = ("converted_to", "merged_into", "merged_ids")  # identity events, never quiet
+# Policies under which a change on one side alone may still overwrite that side.
+OVERWRITING = frozenset({"salesforce_wins", "hubspot_wins", "most_restrictive"})
 
 
 def drop_at_base(
@@ -115,20 +117,29 @@ def _at_base(
         return False
     skip = reference_fields(compiled, conv.pair)
     return all(
-        _same(rule, values[name], base.get(name, MISSING))
+        _settled(rule, values[name], base.get(name, MISSING), conv.system)
         for name, rule in rules.items()
         if name in values and name not in skip and rule.policy != "never"
     )
 
 
-def _same(rule: FieldRule, value: Any, base: Any) -> bool:
-    """The value equals the base under the field's normal form (a base that no longer reads: no)."""
+def _settled(rule: FieldRule, value: Any, base: Any, side: Side) -> bool:
+    """Diffing this field now could write nothing unless the partner changed it.
+
+    The value equals its base (under the field's normal form); or it is blank and
+    was never synced (bases of fields blank on both sides are not stored); or it
+    differs, but only the partner could take it and may not be written (the base
+    holds the partner's value, `PairPlanner._held_bases`), under a policy that never
+    overwrites this side for it.
+    """
     if base is MISSING:
-        return False
+        return value is None or value == ""
     try:
-        return bool(rule.canon(value) == rule.canon(base))
+        if rule.canon(value) == rule.canon(base):
+            return True
     except ValueError:
         return False
+    return OTHER[side] not in rule.writable and rule.policy not in OVERWRITING
 
 
 def _references(compiled: CompiledMapping, conv: ObjectConverter, record: Record) -> bool:

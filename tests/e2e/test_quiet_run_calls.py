@@ -1,0 +1,109 @@
+"""A sync with nothing to do costs at most two calls per object per system, and never echoes.
+
+Counted by the sandbox's per-endpoint call counters (`/__admin/calls`), which see every
+request crmops makes through the real SDKs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from sandbox.options import SandboxOptions
+from sandbox.runtime import Sandbox
+from tests.e2e.support import Harness, admin
+
+OBRIEN_LEAD, OBRIEN_CONTACT = "00Q5e0000000001EAA", "51000000001"
+OBJECTS = {"salesforce": 4, "hubspot": 3}  # Lead, Contact, Account, Opportunity / 3 objects
+WRITES = ("composite", "batch.update", "batch.create", "batch.upsert", "associations.batch.create")
+
+
+def calls(sb: Any) -> dict[str, dict[str, int]]:
+    """Calls each system answered since the last reset, by endpoint."""
+    found = {}
+    for system, base in (("salesforce", sb.salesforce_url), ("hubspot", sb.hubspot_url)):
+        session = requests.Session()
+        session.trust_env = False
+        answer = session.get(f"{base}/__admin/calls", verify=sb.ca_bundle)
+        answer.raise_for_status()
+        found[system] = dict(answer.json()["by_endpoint"])
+    return found
+
+
+def reset_calls(sb: Any) -> None:
+    for system in ("salesforce", "hubspot"):
+        admin(sb, system, "calls/reset")
+
+
+def writes(counted: dict[str, int]) -> dict[str, int]:
+    return {e: n for e, n in counted.items() if any(w in e for w in WRITES)}
+
+
+@pytest.fixture(scope="module")
+def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    """One synced sandbox; each test edits, syncs, then counts a sync with nothing new."""
+    with Sandbox(SandboxOptions(size=6, rate_limits=False, search_lag_seconds=0)) as sb:
+        harness = Harness(sb, tmp_path_factory.mktemp("quiet"))
+        assert harness.sync().exit_code == 0
+        yield harness
+        harness.close()
+
+
+def edit_salesforce(h: Harness, **fields: Any) -> None:
+    admin(h.sb, "salesforce", "edit_as_other_user", {"id": OBRIEN_LEAD, "fields": fields})
+
+
+def edit_hubspot(h: Harness, **properties: Any) -> None:
+    body = {"type": "contacts", "id": OBRIEN_CONTACT, "properties": properties}
+    admin(h.sb, "hubspot", "hubspot/edit", body)
+
+
+def quiet_after(h: Harness, written: list[str]) -> dict[str, dict[str, int]]:
+    """Sync the edits made (asserting which systems it wrote), then count a sync after it."""
+    wrote = h.sync()
+    assert sorted({u.system for u in wrote.plan.updates}) == written
+    reset_calls(h.sb)
+    quiet = h.sync()
+    counted = calls(h.sb)
+    assert quiet.plan.updates == [] and quiet.plan.creates == []
+    assert quiet.plan.associations == []
+    assert writes(counted["salesforce"]) == {} and writes(counted["hubspot"]) == {}
+    for system, objects in OBJECTS.items():
+        assert sum(counted[system].values()) <= 2 * objects, (system, counted[system])
+    # crmops's own writes read back need no partner, association, owner or stage read.
+    assert "objects.batch.read" not in counted["hubspot"]
+    assert "associations.batch.read" not in counted["hubspot"]
+    assert "owners.list" not in counted["hubspot"]
+    assert "pipelines.list" not in counted["hubspot"]
+    return counted
+
+
+def test_a_sync_after_one_that_wrote_hubspot_is_quiet(h: Harness) -> None:
+    edit_salesforce(h, Title="Chief Roofer")
+    counted = quiet_after(h, ["hubspot"])
+    # The org id (the store's binding check), then one changed-since read per object.
+    assert counted["salesforce"] == {"query": 1 + OBJECTS["salesforce"]}
+
+
+def test_a_sync_after_one_that_wrote_salesforce_is_quiet(h: Harness) -> None:
+    edit_hubspot(h, firstname="Shiv")
+    counted = quiet_after(h, ["salesforce"])
+    assert counted["hubspot"] == {"account.details": 1, "objects.search": OBJECTS["hubspot"]}
+
+
+def test_a_sync_after_one_that_wrote_both_sides_is_quiet(h: Harness) -> None:
+    edit_salesforce(h, Title="CFO")
+    edit_hubspot(h, firstname="Siobhan")
+    quiet_after(h, ["hubspot", "salesforce"])
+
+
+def test_a_second_quiet_sync_reads_each_object_once(h: Harness) -> None:
+    h.sync()
+    reset_calls(h.sb)
+    assert h.sync().plan.updates == []
+    counted = calls(h.sb)
+    assert counted["hubspot"].get("objects.search", 0) <= OBJECTS["hubspot"]
+    assert sum(counted["salesforce"].values()) <= OBJECTS["salesforce"] + 1
