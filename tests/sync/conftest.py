@@ -32,17 +32,45 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgr
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def _postgres_store(postgres_server: postgres.Server) -> Iterator[postgres.StoreDatabase]:
+    database = postgres.StoreDatabase(postgres_server)
+    yield database
+    database.drop()
+
+
 @pytest.fixture
-def postgres_url(postgres_server: postgres.Server) -> Iterator[str]:
-    """A `postgresql://` URL that sees an empty database of this test's own (a fresh schema)."""
+def postgres_url(_postgres_store: postgres.StoreDatabase) -> Iterator[str]:
+    """A plain `postgresql://` URL of a migrated state store holding no data.
+
+    The database is shared by the tests of one process and emptied after each,
+    so a test sees it exactly as a fresh migration leaves it.
+    """
+    yield _postgres_store.url()
+    _postgres_store.empty()
+
+
+@pytest.fixture
+def postgres_empty_url(postgres_server: postgres.Server) -> Iterator[str]:
+    """A `postgresql://` URL that sees a database with no tables at all (a fresh schema)."""
     with postgres_server.fresh_schema() as url:
         yield url
 
 
 @pytest.fixture(params=BACKENDS)
 def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The state store URL, once on a SQLite file and once on PostgreSQL."""
+    """A state store URL with no data, once on a SQLite file and once on PostgreSQL."""
+    return _url(request, tmp_path, "postgres_url")
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of a database without any tables, for migration tests, on both backends."""
+    return _url(request, tmp_path, "postgres_empty_url")
+
+
+def _url(request: pytest.FixtureRequest, tmp_path: Path, postgres_fixture: str) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
-    url: str = request.getfixturevalue("postgres_url")
+    url: str = request.getfixturevalue(postgres_fixture)
     return url

@@ -18,8 +18,8 @@ WHEN = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def url(state_url: str) -> str:
-    return state_url
+def url(empty_state_url: str) -> str:
+    return empty_state_url
 
 
 def _version(engine: Engine) -> int:

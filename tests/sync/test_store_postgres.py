@@ -11,12 +11,16 @@ import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
+from sync import schema as t
 from sync.database import CHUNK
 from sync.lease import lease_name
+from sync.migrations import VERSION_KEY
+from sync.schema import SCHEMA_VERSION
 from sync.store import StateStore
 from sync.store_types import BaseValue, Link
+from tests.sync.postgres import Server, StoreDatabase
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TTL = timedelta(minutes=30)
@@ -50,6 +54,26 @@ def test_lookups_across_several_in_list_chunks_round_trip(postgres_url: str) -> 
     assert found == {link.record_id: link.stable_id for link in links}
     assert {p: r.record_id for p, r in back.items()} == dict(zip(people, ids, strict=True))
     assert bases[people[-1]] == {"score": size - 1}
+
+
+def test_the_shared_test_database_is_emptied_to_its_just_migrated_state(
+    postgres_server: Server,
+) -> None:
+    database = StoreDatabase(postgres_server)
+    try:
+        with StateStore(database.url()) as store:
+            store.bind("00DAAA", "111")
+            store.start_run("sync")
+            store.add_links([Link(store.new_entity("person"), "hubspot", "contacts", "5")])
+        database.empty()
+        with StateStore(database.url()) as store:
+            with store.engine.connect() as conn:
+                assert conn.execute(select(t.meta)).all() == [(VERSION_KEY, str(SCHEMA_VERSION))]
+                assert conn.execute(select(func.count()).select_from(t.links)).scalar() == 0
+            assert store.start_run("sync") == 1  # identities restart too
+            store.bind("00DBBB", "222")  # the old binding is gone
+    finally:
+        database.drop()
 
 
 def _contend(url: str, holder: str, start: Any, results: Any) -> None:
