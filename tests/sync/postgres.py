@@ -94,9 +94,16 @@ class Server:
     def __init__(self, pgdata: Path) -> None:
         pgserver = import_pgserver()
         assert pgserver is not None, "pgserver is not installed"
-        # pgserver's own mkdir is outside its lock and fails for the second worker.
-        pgdata.mkdir(exist_ok=True)
-        self._server = pgserver.get_server(pgdata, cleanup_mode="delete")
+        import fasteners  # pgserver's own dependency
+
+        # pgserver locks start-up and shutdown, but not its mkdir nor the folder's
+        # deletion: without this lock a worker starting while the last one leaves
+        # could see its folder deleted under it.
+        self._pgdata, self._lock_file = pgdata, pgdata.with_suffix(".lock")
+        self._lock = fasteners.InterProcessLock(str(self._lock_file))
+        with self._lock:
+            pgdata.mkdir(exist_ok=True)
+            self._server = pgserver.get_server(pgdata, cleanup_mode="delete")
         self.admin_url: str = self._server.get_uri()
         self._admin = create_engine(_psycopg(self.admin_url), isolation_level="AUTOCOMMIT")
         with self._admin.connect() as conn:
@@ -157,7 +164,10 @@ class Server:
     def stop(self) -> None:
         """Detach; the last process attached stops the server and deletes its data folder."""
         self._admin.dispose()
-        self._server.cleanup()
+        with self._lock:
+            self._server.cleanup()
+            if not self._pgdata.exists():  # this was the last process: leave no lock file
+                self._lock_file.unlink(missing_ok=True)
 
 
 class StoreDatabase:
