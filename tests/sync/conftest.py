@@ -33,21 +33,22 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgr
 
 
 @pytest.fixture(scope="session")
-def _postgres_store(postgres_server: postgres.Server) -> Iterator[postgres.StoreDatabase]:
+def postgres_store_db(postgres_server: postgres.Server) -> Iterator[postgres.StoreDatabase]:
+    """This process's migrated state store database, reused test after test."""
     database = postgres.StoreDatabase(postgres_server)
     yield database
     database.drop()
 
 
 @pytest.fixture
-def postgres_url(_postgres_store: postgres.StoreDatabase) -> Iterator[str]:
+def postgres_url(postgres_store_db: postgres.StoreDatabase) -> Iterator[str]:
     """A plain `postgresql://` URL of a migrated state store holding no data.
 
     The database is shared by the tests of one process and emptied after each,
     so a test sees it exactly as a fresh migration leaves it.
     """
-    yield _postgres_store.url()
-    _postgres_store.empty()
+    yield postgres_store_db.url()
+    postgres_store_db.empty()
 
 
 @pytest.fixture

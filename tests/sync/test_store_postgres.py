@@ -20,7 +20,7 @@ from sync.migrations import VERSION_KEY
 from sync.schema import SCHEMA_VERSION
 from sync.store import StateStore
 from sync.store_types import BaseValue, Link
-from tests.sync.postgres import Server, StoreDatabase
+from tests.sync.postgres import StoreDatabase
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TTL = timedelta(minutes=30)
@@ -57,23 +57,22 @@ def test_lookups_across_several_in_list_chunks_round_trip(postgres_url: str) -> 
 
 
 def test_the_shared_test_database_is_emptied_to_its_just_migrated_state(
-    postgres_server: Server,
+    postgres_store_db: StoreDatabase,
 ) -> None:
-    database = StoreDatabase(postgres_server)
-    try:
-        with StateStore(database.url()) as store:
-            store.bind("00DAAA", "111")
-            store.start_run("sync")
-            store.add_links([Link(store.new_entity("person"), "hubspot", "contacts", "5")])
-        database.empty()
-        with StateStore(database.url()) as store:
-            with store.engine.connect() as conn:
-                assert conn.execute(select(t.meta)).all() == [(VERSION_KEY, str(SCHEMA_VERSION))]
-                assert conn.execute(select(func.count()).select_from(t.links)).scalar() == 0
-            assert store.start_run("sync") == 1  # identities restart too
-            store.bind("00DBBB", "222")  # the old binding is gone
-    finally:
-        database.drop()
+    url = postgres_store_db.url()
+    with StateStore(url) as store:
+        store.bind("00DAAA", "111")
+        store.start_run("sync")
+        store.add_links([Link(store.new_entity("person"), "hubspot", "contacts", "5")])
+    postgres_store_db.empty()
+    assert postgres_store_db.url() == url  # emptied, not dropped and made anew
+    with StateStore(url) as store:
+        with store.engine.connect() as conn:
+            assert conn.execute(select(t.meta)).all() == [(VERSION_KEY, str(SCHEMA_VERSION))]
+            assert conn.execute(select(func.count()).select_from(t.links)).scalar() == 0
+        assert store.start_run("sync") == 1  # identities restart too
+        store.bind("00DBBB", "222")  # the old binding is gone
+    postgres_store_db.empty()
 
 
 def _contend(url: str, holder: str, start: Any, results: Any) -> None:
