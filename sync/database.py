@@ -22,6 +22,7 @@ DEFAULT_URL = "sqlite:///.crmops/state.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # a nightly run and a watch job may write at once
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+POSTGRES_SCHEMES = ("postgresql", "postgres")  # hosting providers often hand out postgres://
 CHUNK = 500  # ids per IN (...) list: far below every backend's bound-parameter limit
 
 T = TypeVar("T")
@@ -100,7 +101,8 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
 
     Args:
         url: any SQLAlchemy URL; `sqlite:///relative/path.db` is relative to the
-            working directory. PostgreSQL needs the `postgres` extra (psycopg).
+            working directory. PostgreSQL (`postgresql://` or `postgres://`) needs
+            the `postgres` extra (psycopg).
 
     Returns:
         The engine; SQLite connections use WAL, a busy timeout and foreign keys.
@@ -109,7 +111,7 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
     if path is not None:
         prepare_sqlite_file(path)
     parsed = make_url(url)
-    if parsed.drivername == "postgresql":
+    if parsed.drivername in POSTGRES_SCHEMES:
         # The bare scheme would pick psycopg2; crmops ships psycopg (3) in its extra.
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed)

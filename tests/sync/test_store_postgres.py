@@ -40,6 +40,15 @@ def test_a_plain_postgresql_url_opens_psycopg_on_a_real_server(postgres_url: str
         assert "links" in inspect(store.engine).get_table_names()
 
 
+def test_the_postgres_scheme_hosting_providers_hand_out_is_accepted(postgres_url: str) -> None:
+    short = "postgres://" + postgres_url.removeprefix("postgresql://")
+    with StateStore(short) as store:
+        assert store.engine.dialect.driver == "psycopg"
+        store.bind("00DAAA", "111")
+    with StateStore(postgres_url) as store:
+        assert store.binding() == ("00DAAA", "111")
+
+
 def test_lookups_across_several_in_list_chunks_round_trip(postgres_url: str) -> None:
     size = 2 * CHUNK + 7
     with StateStore(postgres_url, clock=lambda: NOW) as store:
