@@ -43,6 +43,7 @@ class Job:
     pairs: tuple[str, ...] = PAIRS
     complete: bool = False
     cached: bool = False  # the owners and stages came from the store's cache
+    tables: dict[str, Any] = field(default_factory=dict)  # owners and stages compiled in
 
 
 def open_job(
@@ -91,20 +92,20 @@ def complete_job(job: Job, *, cache: bool = True) -> None:
         return
     tables = _cached_tables(job) if cache else None
     job.cached = tables is not None
-    if tables is None:
-        hubspot: Any = job.connectors["hubspot"]
-        tables = {
-            "fetched": job.now.isoformat(),
-            "owners": _owners(job.connectors),
-            "stages": hubspot.deal_stage_ids() if "deal" in job.pairs else None,
-        }
-        job.store.set_cached(TABLES_KEY, json.dumps(tables, sort_keys=True))
+    _compile(job, _fetch_tables(job) if tables is None else tables)
+
+
+def _compile(job: Job, tables: dict[str, Any]) -> None:
+    """Compile the mapping with these owners and stages."""
+    if job.mapping is None:
+        return
     context = CompileContext(
         stage_values=job.stages,
         deal_stage_ids=tables["stages"] or {},
         owners=tables["owners"],
     )
     job.compiled = compile_mapping(job.mapping, context)
+    job.tables = tables
     job.complete = True
 
 
@@ -112,13 +113,41 @@ def refresh_job(job: Job) -> bool:
     """Read owners and stages from the CRMs again if this run took them from the cache.
 
     Returns:
-        Whether they were read again (the mapping is recompiled with them).
+        Whether they changed (the mapping is then recompiled with them).
     """
-    if not (job.complete and job.cached):
+    if not (job.complete and job.cached) or job.mapping is None:
         return False
-    job.complete = False
-    complete_job(job, cache=False)
+    before = {k: job.tables.get(k) for k in ("owners", "stages")}
+    fresh = _fetch_tables(job)
+    job.cached = False
+    if {k: fresh.get(k) for k in before} == before:
+        return False
+    _compile(job, fresh)
     return True
+
+
+def _fetch_tables(job: Job) -> dict[str, Any]:
+    """Owners and deal stage ids read from the CRMs, and kept in the store's cache."""
+    hubspot: Any = job.connectors["hubspot"]
+    tables = {
+        "fetched": job.now.isoformat(),
+        "owners": _owners(job.connectors),
+        "stages": hubspot.deal_stage_ids() if "deal" in job.pairs else None,
+    }
+    job.store.set_cached(TABLES_KEY, json.dumps(tables, sort_keys=True))
+    return tables
+
+
+def table_fields(job: Job) -> frozenset[tuple[str, str]]:
+    """(pair, field) of the mapped fields whose values convert through owners or stage ids."""
+    if job.mapping is None:
+        return frozenset()
+    return frozenset(
+        (pair, name)
+        for pair, spec in job.mapping.pairs.items()
+        for name, f in spec.fields.items()
+        if f.type == "owner" or (f.type == "stage" and f.labels_to_ids)
+    )
 
 
 def _cached_tables(job: Job) -> dict[str, Any] | None:

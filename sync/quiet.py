@@ -126,20 +126,28 @@ def _at_base(
 def _settled(rule: FieldRule, value: Any, base: Any, side: Side) -> bool:
     """Diffing this field now could write nothing unless the partner changed it.
 
-    The value equals its base (under the field's normal form); or it is blank and
-    was never synced (bases of fields blank on both sides are not stored); or it
-    differs, but only the partner could take it and may not be written (the base
-    holds the partner's value, `PairPlanner._held_bases`), under a policy that never
-    overwrites this side for it.
+    The value equals its base (under the field's normal form; a blank never synced
+    counts as a blank base: the planner stores no base for a field blank on both
+    sides). Or, under a policy that never overwrites this side for a change of its
+    own (`OVERWRITING`), the diff would only hold it back: the value is blank (a
+    blank never overwrites the partner's value), or only the partner could take it
+    and may not be written (the base holds the partner's value,
+    `PairPlanner._held_bases`, or nothing when that was blank).
     """
-    if base is MISSING:
-        return value is None or value == ""
-    try:
-        if rule.canon(value) == rule.canon(base):
-            return True
-    except ValueError:
+    blank = value is None or value == ""
+    if base is MISSING and blank:
+        return True  # the base of a field blank on both sides is not stored: it is blank
+    if base is not MISSING:
+        try:
+            if rule.canon(value) == rule.canon(base):
+                return True
+        except ValueError:
+            return False
+    if rule.policy in OVERWRITING:
         return False
-    return OTHER[side] not in rule.writable and rule.policy not in OVERWRITING
+    if blank:
+        return not rule.blanks_win
+    return OTHER[side] not in rule.writable
 
 
 def _references(compiled: CompiledMapping, conv: ObjectConverter, record: Record) -> bool:

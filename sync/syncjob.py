@@ -32,7 +32,7 @@ from sync.gather import (
     read_versions,
     variants,
 )
-from sync.job import PAIRS, Job, complete_job, open_job, refresh_job
+from sync.job import PAIRS, Job, complete_job, open_job, refresh_job, table_fields
 from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished, held_for_review
@@ -107,11 +107,15 @@ def _settle(job: Job, changed: Changes, full: bool) -> None:
 
 
 def _unknown(job: Job, changed: Changes) -> bool:
-    """Some record read has a value that does not convert (an unknown owner or stage)."""
+    """Some record read names an owner or deal stage the owners and stage tables lack."""
+    tabled = table_fields(job)
     for (system, api_object), records in changed.records.items():
         for record in records:
             conv = job.compiled.classify(system, api_object, record.fields)
-            if conv is not None and conv.to_canonical(record.fields)[1]:
+            if conv is None or not any(pair == conv.pair for pair, _ in tabled):
+                continue
+            problems = conv.to_canonical(record.fields)[1]
+            if any((conv.pair, p.field) in tabled for p in problems):
                 return True
     return False
 
