@@ -42,8 +42,12 @@ def test_records_re_read_unchanged_still_move_the_cursor() -> None:
     store: Any = Versions({"00Q1": later})
     assert drop_unchanged(compiled(), store, changes) == 1
     gatherer = Gatherer(compiled(), {}, store, "person")
-    since = {("salesforce", v): None for v in ("Contact", "PersonAccount")}
-    changes.since.update({**since, **{("hubspot", "contacts"): None}})
+    for key in (
+        ("salesforce", "Contact"),
+        ("salesforce", "PersonAccount"),
+        ("hubspot", "contacts"),
+    ):
+        changes.since[key] = None  # type: ignore[index]
     gatherer.take(changes)
     assert gatherer.result.seen["salesforce"] == {}
     assert gatherer.result.cursors[("salesforce", "Lead")] == Cursor(later, "00Q1")
