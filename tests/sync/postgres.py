@@ -1,14 +1,17 @@
 """A real PostgreSQL server for the state store tests, started from the pgserver wheel.
 
-One server serves the whole test session. Under pytest-xdist every worker calls
-`start_server` on the same data folder: pgserver serialises start-up with its own
+One server serves the whole test session. Under pytest-xdist every worker opens a
+`Server` on the same data folder: pgserver serialises start-up with its own
 inter-process lock, runs `initdb` once, lets later callers attach to the running
-postmaster, and stops it when the last attached process exits. Each test gets a
-database of its own (`fresh_database`), dropped when it ends.
+postmaster, and stops it (here: and deletes the folder) when the last attached
+process leaves. Store tests share one migrated database per process
+(`StoreDatabase`), emptied after each test; migration tests get an empty schema
+each (`fresh_schema`); the end-to-end sync gets a whole database (`fresh_database`).
 
 As root (CI containers), PostgreSQL refuses to run; pgserver then runs it as a
-system user `pgserver`, created with `useradd` when missing, and opens the path
-to the data folder for that user.
+system user `pgserver`, created with `useradd` when missing, and adds group/other
+read and search permission to every folder above the data folder and above its
+binaries (inside the virtual environment) so that user can reach them.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ WHEEL_MAX_PYTHON = (3, 12)
 # Durability off: test databases are thrown away, and fsync dominates CREATE DATABASE.
 FAST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 DATABASE_PREFIX = "crmops_test_"
-SCHEMA_PREFIX = "crmops_test_"
+SCHEMA_PREFIX = "crmops_schema_"
 DROP_LOCK_TIMEOUT = "10s"
 TABLES_SQL = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
 RESTART_SEQUENCES_SQL = (
