@@ -51,6 +51,8 @@ class PairRead:
     passed: dict[tuple[Side, str], dict[str, datetime]] = field(default_factory=dict)
     # Salesforce records at their base with a reference set: association planning only.
     referencing: dict[str, Seen] = field(default_factory=dict)
+    # Salesforce id -> reference field -> account HubSpot was found associated with.
+    associated: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def variants(compiled: CompiledMapping, pair: str, system: Side) -> list[ObjectConverter]:

@@ -11,8 +11,8 @@ Kept (never quiet): unlinked records, records whose stable id has no partner yet
 records held for review, read-only ones (converted leads), records carrying a merge
 or a conversion, a stored other-system id that is not the partner's, and any field
 that fails conversion or has no base. A Salesforce record with a reference field set
-(an account) is quiet for the field diff but still feeds association planning, which
-reads HubSpot's associations only for the records that need them.
+(an account) other than the one last found associated on HubSpot (the reference
+field's base) is quiet for the field diff but still feeds association planning.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def drop_at_base(
                 continue
             dropped += 1
             changed.passed.setdefault(key, []).append(record)
-            if _references(compiled, conv, record):
+            if _references(compiled, conv, record, base):
                 changed.referencing.setdefault(key, []).append(record)
         changed.records[key] = kept
     return dropped
@@ -113,9 +113,9 @@ def _at_base(
     pair = (conv, other) if conv.system == "salesforce" else (other, conv)
     rules = compiled.rules(*pair)
     values, problems = conv.to_canonical(record.fields)
-    if problems:
+    skip = reference_fields(compiled, conv.pair)  # associations: planned apart, by id
+    if any(p.field not in skip for p in problems):
         return False
-    skip = reference_fields(compiled, conv.pair)
     return all(
         _settled(rule, values[name], base.get(name, MISSING), conv.system)
         for name, rule in rules.items()
@@ -150,11 +150,20 @@ def _settled(rule: FieldRule, value: Any, base: Any, side: Side) -> bool:
     return OTHER[side] not in rule.writable
 
 
-def _references(compiled: CompiledMapping, conv: ObjectConverter, record: Record) -> bool:
-    """A Salesforce record with a reference field (an account) set."""
+def _references(
+    compiled: CompiledMapping, conv: ObjectConverter, record: Record, base: Mapping[str, Any]
+) -> bool:
+    """A Salesforce record with a reference (an account) HubSpot was not yet seen to carry.
+
+    The base of a reference field is the account last found associated on HubSpot
+    (`sync.references`).
+    """
     if conv.system != "salesforce":
         return False
     names = reference_fields(compiled, conv.pair)
-    return any(
-        record.fields.get(io.natives[0]) for io in conv.fields if io.name in names and io.natives
-    )
+    for io in conv.fields:
+        if io.name in names and io.natives:
+            value = record.fields.get(io.natives[0])
+            if value and base.get(io.name) != value:
+                return True
+    return False

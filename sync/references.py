@@ -8,8 +8,10 @@ Salesforce record read this run with an account, the HubSpot partner must be
 associated with the account's company. HubSpot's current associations are read
 (v4 batch read, 100 records a call) only for records that have an account whose
 company is known, so a run with no such record costs no call. An association
-HubSpot already has is left alone; other companies on the record are never removed,
-and a blank account never removes one (a blank never overwrites a value).
+HubSpot already has is left alone, and the account is stored as the reference field's
+base (`PairRead.associated`), so the record re-read unchanged costs no read; other
+companies on the record are never removed, and a blank account never removes one (a
+blank never overwrites a value).
 
 A partner or company created by the same plan has no HubSpot id yet: the item names
 the Salesforce record (`from_source` / `to_source`) and apply resolves it through
@@ -104,6 +106,9 @@ def _plan_one(job: Job, reader: Reader, ref: ReferenceField, read: PairRead, pla
             continue  # no partner or no company on HubSpot (yet): nothing to associate
         from_id, to_id = sources[rid], targets[account]
         if from_id and to_id and to_id in current.get(from_id, ()):
+            # HubSpot has it: remembered as the field's base, so this record re-read
+            # unchanged later needs no association read (`sync.quiet`).
+            read.associated.setdefault(rid, {})[ref.name] = account
             continue
         plan.associations.append(
             Association(

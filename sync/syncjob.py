@@ -144,6 +144,8 @@ def _plan_pairs(
         plan_associations(job, gatherer.result, outcome.plan)
         outcome.cursors.update(gatherer.result.cursors)
         outcome.agreed.update(done.agreed)
+        for sf_id, accounts in gatherer.result.associated.items():
+            outcome.agreed.setdefault(sf_id, {}).update(accounts)
         for key, stamps in read_versions(gatherer.result).items():
             outcome.versions.setdefault(key, {}).update(stamps)
         outcome.counts[pair] = {

@@ -17,6 +17,7 @@ from sandbox.runtime import Sandbox
 from tests.e2e.support import Harness, admin
 
 OBRIEN_LEAD, OBRIEN_CONTACT = "00Q5e0000000001EAA", "51000000001"
+SF_CONTACT, ITS_HUBSPOT_CONTACT = "0035e0000000003AAA", "51000000003"  # Contact with an account
 OBJECTS = {"salesforce": 4, "hubspot": 3}  # Lead, Contact, Account, Opportunity / 3 objects
 WRITES = ("composite", "batch.update", "batch.create", "batch.upsert", "associations.batch.create")
 
@@ -56,8 +57,8 @@ def edit_salesforce(h: Harness, **fields: Any) -> None:
     admin(h.sb, "salesforce", "edit_as_other_user", {"id": OBRIEN_LEAD, "fields": fields})
 
 
-def edit_hubspot(h: Harness, **properties: Any) -> None:
-    body = {"type": "contacts", "id": OBRIEN_CONTACT, "properties": properties}
+def edit_hubspot(h: Harness, record_id: str = OBRIEN_CONTACT, **properties: Any) -> None:
+    body = {"type": "contacts", "id": record_id, "properties": properties}
     admin(h.sb, "hubspot", "hubspot/edit", body)
 
 
@@ -98,6 +99,15 @@ def test_a_sync_after_one_that_wrote_both_sides_is_quiet(h: Harness) -> None:
     edit_salesforce(h, Title="CFO")
     edit_hubspot(h, firstname="Siobhan")
     quiet_after(h, ["hubspot", "salesforce"])
+
+
+def test_a_salesforce_contact_written_with_its_account_needs_no_association_read(
+    h: Harness,
+) -> None:
+    assert h.one("salesforce", "Contact", SF_CONTACT, ["AccountId"])["AccountId"]
+    edit_hubspot(h, ITS_HUBSPOT_CONTACT, firstname="Ines")
+    quiet_after(h, ["salesforce"])
+    assert h.one("salesforce", "Contact", SF_CONTACT, ["FirstName"])["FirstName"] == "Ines"
 
 
 def test_a_second_quiet_sync_reads_each_object_once(h: Harness) -> None:
