@@ -22,6 +22,7 @@ from typing import Any
 
 from integrations.base import Cursor
 from sync.candidates import Merge
+from sync.created_bases import created_bases
 from sync.field_times import connector_reader
 from sync.gather import (
     Changes,
@@ -335,7 +336,13 @@ def outcome_of(plan: Plan) -> SyncOutcome:
 
 
 def finish_sync(job: Job, outcome: SyncOutcome) -> None:
-    """After the plan is applied: store the bases both sides agreed on, advance the cursors."""
+    """After the plan is applied: store the bases both sides agreed on, advance the cursors.
+
+    Records the plan created are read back, so what their CRM filled in on its own
+    becomes their base too (`sync.created_bases`) and never echoes.
+    """
+    if outcome.plan.creates:
+        created_bases(job, outcome.plan)
     if outcome.agreed:
         links = job.store.links_for_ids("salesforce", list(outcome.agreed))
         rows = [

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from integrations.base import WriteRow
 from sandbox.options import SandboxOptions
 from sandbox.runtime import Sandbox
-from tests.e2e.support import Harness, admin
+from tests.e2e.support import Harness, admin, connectors
 
 OBRIEN_LEAD, OBRIEN_CONTACT = "00Q5e0000000001EAA", "51000000001"
 SF_CONTACT, ITS_HUBSPOT_CONTACT = "0035e0000000003AAA", "51000000003"  # Contact with an account
@@ -108,6 +109,22 @@ def test_a_salesforce_contact_written_with_its_account_needs_no_association_read
     edit_hubspot(h, ITS_HUBSPOT_CONTACT, firstname="Ines")
     quiet_after(h, ["salesforce"])
     assert h.one("salesforce", "Contact", SF_CONTACT, ["FirstName"])["FirstName"] == "Ines"
+
+
+def test_a_record_crmops_created_does_not_echo_what_its_crm_filled_in(h: Harness) -> None:
+    # A HubSpot contact with no stage and no owner: the Salesforce Lead crmops creates
+    # from it gets its CRM's defaults (Status, the running user as owner). Those are
+    # crmops's own write read back: the next syncs must not carry them to HubSpot.
+    hubspot = connectors(h.sb)["hubspot"]
+    made = hubspot.create("contacts", [WriteRow({"email": "nova@example.org", "lastname": "Nova"})])
+    created = h.sync()
+    assert [(c.system, c.source_id) for c in created.plan.creates] == [("salesforce", made[0].id)]
+    lead = h.partner("hubspot", made[0].id)
+    assert h.one("salesforce", "Lead", lead, ["Status"])["Status"]  # a default, not written
+    for _ in range(2):
+        again = h.sync()
+        assert again.plan.updates == [], [(u.system, u.changes) for u in again.plan.updates]
+    assert h.one("hubspot", "contacts", made[0].id, ["lifecyclestage"]) == {"lifecyclestage": None}
 
 
 def test_a_second_quiet_sync_reads_each_object_once(h: Harness) -> None:
