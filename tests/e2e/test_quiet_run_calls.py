@@ -117,14 +117,15 @@ def test_a_record_crmops_created_does_not_echo_what_its_crm_filled_in(h: Harness
     # crmops's own write read back: the next syncs must not carry them to HubSpot.
     hubspot = connectors(h.sb)["hubspot"]
     made = hubspot.create("contacts", [WriteRow({"email": "nova@example.org", "lastname": "Nova"})])
+    contact = str(made[0].id)
     created = h.sync()
-    assert [(c.system, c.source_id) for c in created.plan.creates] == [("salesforce", made[0].id)]
-    lead = h.partner("hubspot", made[0].id)
+    assert [(c.system, c.source_id) for c in created.plan.creates] == [("salesforce", contact)]
+    lead = h.partner("hubspot", contact)
     assert h.one("salesforce", "Lead", lead, ["Status"])["Status"]  # a default, not written
     for _ in range(2):
         again = h.sync()
         assert again.plan.updates == [], [(u.system, u.changes) for u in again.plan.updates]
-    assert h.one("hubspot", "contacts", made[0].id, ["lifecyclestage"]) == {"lifecyclestage": None}
+    assert h.one("hubspot", "contacts", contact, ["lifecyclestage"]) == {"lifecyclestage": None}
 
 
 def test_a_second_quiet_sync_reads_each_object_once(h: Harness) -> None:
