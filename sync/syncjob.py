@@ -231,7 +231,10 @@ def _lost_links(job: Job, g: Gatherer, system: Side) -> tuple[list[Link], dict[s
         # the nightly sweep catches plain deletes.
         if side != "salesforce" or system != side or cursor is None:
             continue
-        if not any(_past(x, variant, cursor) for x in seen[system].values()):
+        passed = g.result.passed.get((side, variant), {})  # left out as unchanged
+        if not any(_past(x, variant, cursor) for x in seen[system].values()) and not any(
+            Cursor(when, rid) > cursor for rid, when in passed.items()
+        ):
             continue
         since = _sweep_start(g, system, variant)
         sweeps[variant] = g.deletions(system, variant, since)

@@ -128,6 +128,17 @@ def test_a_record_crmops_created_does_not_echo_what_its_crm_filled_in(h: Harness
     assert h.one("hubspot", "contacts", contact, ["lifecyclestage"]) == {"lifecyclestage": None}
 
 
+def test_a_merge_into_a_record_at_its_base_is_still_swept(h: Harness) -> None:
+    # The survivor of a Salesforce merge may come back with every field at its base:
+    # left out of the diff, it still makes the run sweep for the merged-away record.
+    loser = "00Q5e0000000009EAA"
+    assert h.store.links_for_ids("salesforce", [loser])
+    admin(h.sb, "salesforce", "merge", {"master_id": OBRIEN_LEAD, "loser_ids": [loser]})
+    report = h.sync()
+    named = [item for item in report.plan.review if ("salesforce", loser) in item.records]
+    assert [item.kind for item in named] == ["conflict"]
+
+
 def test_a_second_quiet_sync_reads_each_object_once(h: Harness) -> None:
     h.sync()
     reset_calls(h.sb)
