@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -109,30 +109,42 @@ def _compile(job: Job, tables: dict[str, Any]) -> None:
     job.complete = True
 
 
-def refresh_job(job: Job) -> bool:
-    """Read owners and stages from the CRMs again if this run took them from the cache.
+def refresh_job(job: Job, unknown: Collection[str]) -> bool:
+    """Read owners and stages again when cached ones lack a value a record names.
+
+    Args:
+        job: the run.
+        unknown: the values missing from the tables (`sync.quiet.unknown`); those
+            already missing when the tables were last read cost no new read.
 
     Returns:
-        Whether they changed (the mapping is then recompiled with them).
+        Whether the tables changed (the mapping is then recompiled with them).
     """
-    if not (job.complete and job.cached) or job.mapping is None:
+    checked = set(job.tables.get("unknown") or [])
+    if not job.cached or job.mapping is None or not set(unknown) - checked:
         return False
     before = {k: job.tables.get(k) for k in ("owners", "stages")}
-    fresh = _fetch_tables(job)
+    fresh = _fetch_tables(job, sorted(checked | set(unknown)))
     job.cached = False
     if {k: fresh.get(k) for k in before} == before:
+        job.tables = fresh
         return False
     _compile(job, fresh)
     return True
 
 
-def _fetch_tables(job: Job) -> dict[str, Any]:
-    """Owners and deal stage ids read from the CRMs, and kept in the store's cache."""
+def _fetch_tables(job: Job, unknown: Sequence[str] = ()) -> dict[str, Any]:
+    """Owners and deal stage ids read from the CRMs, and kept in the store's cache.
+
+    `unknown`: values that were missing and made this read; still missing after it,
+    they do not make another read before the tables expire.
+    """
     hubspot: Any = job.connectors["hubspot"]
     tables = {
         "fetched": job.now.isoformat(),
         "owners": _owners(job.connectors),
         "stages": hubspot.deal_stage_ids() if "deal" in job.pairs else None,
+        "unknown": list(unknown),
     }
     job.store.set_cached(TABLES_KEY, json.dumps(tables, sort_keys=True))
     return tables

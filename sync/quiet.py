@@ -17,14 +17,18 @@ field's base) is quiet for the field diff but still feeds association planning.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from integrations.base import Record
 from sync.compiled import CompiledMapping, ObjectConverter
 from sync.diff import MISSING, FieldRule
-from sync.gather import Changes, reference_fields
+from sync.gather import Changes, drop_unchanged, reference_fields
+from sync.job import Job, complete_job, refresh_job, table_fields
 from sync.mapping import Side
+from sync.plan import Plan
+from sync.planner import held_for_review
 from sync.store import StateStore
 from sync.store_types import Link
 
@@ -32,6 +36,55 @@ OTHER: dict[Side, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
 FLOW_ROLES = ("converted_to", "merged_into", "merged_ids")  # identity events, never quiet
 # Policies under which a change on one side alone may still overwrite that side.
 OVERWRITING = frozenset({"salesforce_wins", "hubspot_wins", "most_restrictive"})
+UNMATCHED_KINDS = frozenset({"unmatched_owner", "rejected"})  # planned values a target lacks
+
+
+def settle(job: Job, changed: Changes, full: bool) -> None:
+    """Leave out records re-read unchanged or at their base; compile owners and stages if needed.
+
+    Owners and stages come from the store's cache (`sync.job`); a record naming an
+    owner or deal stage they lack has them read again first (once per such value
+    until the tables are next read, so a deactivated owner does not cost every run).
+    """
+    if full:
+        complete_job(job)
+        return
+    held = held_for_review(job.store)
+    drop_unchanged(job.compiled, job.store, changed, held)
+    if not any(changed.records.values()):
+        return
+    complete_job(job)
+    refresh_job(job, unknown(job, changed))
+    drop_at_base(job.compiled, job.store, changed, held)
+
+
+def unknown(job: Job, changed: Changes) -> set[str]:
+    """Owner and deal stage values records read name that the cached tables lack."""
+    tabled = table_fields(job)
+    pairs = {pair for pair, _ in tabled}
+    found: set[str] = set()
+    for (system, api_object), records in changed.records.items():
+        for record in records:
+            conv = job.compiled.classify(system, api_object, record.fields)
+            if conv is None or conv.pair not in pairs:
+                continue
+            for problem in conv.to_canonical(record.fields)[1]:
+                if (conv.pair, problem.field) in tabled:
+                    found.add(_key(system, problem.field, problem.value))
+    return found
+
+
+def unmatched(plan: Plan) -> set[str]:
+    """Values the plan holds back because the target has no match (an owner, a stage)."""
+    return {
+        _key(item.records[0][0], str(item.detail.get("field")), item.detail.get("value"))
+        for item in plan.review
+        if item.kind in UNMATCHED_KINDS and item.records
+    }
+
+
+def _key(system: str, name: str, value: Any) -> str:
+    return f"{system}:{name}={json.dumps(value, sort_keys=True, default=str)}"
 
 
 def drop_at_base(

@@ -27,17 +27,16 @@ from sync.field_times import connector_reader
 from sync.gather import (
     Changes,
     Gatherer,
-    drop_unchanged,
     native_fields,
     read_changes,
     read_versions,
     variants,
 )
-from sync.job import PAIRS, Job, complete_job, open_job, refresh_job, table_fields
+from sync.job import PAIRS, Job, open_job, refresh_job
 from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished, held_for_review
-from sync.quiet import drop_at_base
+from sync.quiet import settle, unmatched
 from sync.references import plan_associations
 from sync.store_types import BaseValue, Link
 
@@ -55,7 +54,6 @@ __all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from he
 ]
 
 SWEEP_OVERLAP = timedelta(minutes=5)  # deletes are swept from a little before the cursor
-UNMATCHED_KINDS = frozenset({"unmatched_owner", "rejected"})  # planned values a target lacks
 
 
 @dataclass
@@ -83,47 +81,13 @@ def plan_sync(
     """
     chosen = [p for p in PAIRS if p in pairs]
     changed = read_changes(job.compiled, job.connectors, job.store, chosen, full)
-    _settle(job, changed, full)
+    settle(job, changed, full)
     outcome = _plan_pairs(job, chosen, changed, full, ttl)
     # Owners and stages came from the cache and a value to write has no match there:
-    # read them again (a new owner or stage) and plan once more.
-    if _unmatched(outcome.plan) and refresh_job(job):
+    # read them again (a new owner or stage) and plan once more if they changed.
+    if refresh_job(job, unmatched(outcome.plan)):
         outcome = _plan_pairs(job, chosen, changed, full, ttl)
     return outcome
-
-
-def _settle(job: Job, changed: Changes, full: bool) -> None:
-    """Leave out records re-read unchanged or at their base; compile owners and stages if needed."""
-    if full:
-        complete_job(job)
-        return
-    held = held_for_review(job.store)
-    drop_unchanged(job.compiled, job.store, changed, held)
-    if not any(changed.records.values()):
-        return
-    complete_job(job)
-    if job.cached and _unknown(job, changed):
-        refresh_job(job)  # a record names an owner or stage the cached tables lack
-    drop_at_base(job.compiled, job.store, changed, held)
-
-
-def _unknown(job: Job, changed: Changes) -> bool:
-    """Some record read names an owner or deal stage the owners and stage tables lack."""
-    tabled = table_fields(job)
-    for (system, api_object), records in changed.records.items():
-        for record in records:
-            conv = job.compiled.classify(system, api_object, record.fields)
-            if conv is None or not any(pair == conv.pair for pair, _ in tabled):
-                continue
-            problems = conv.to_canonical(record.fields)[1]
-            if any((conv.pair, p.field) in tabled for p in problems):
-                return True
-    return False
-
-
-def _unmatched(plan: Plan) -> bool:
-    """The plan holds values back that the target could not take (owner, stage)."""
-    return any(item.kind in UNMATCHED_KINDS for item in plan.review)
 
 
 def _plan_pairs(

@@ -111,12 +111,17 @@ def test_a_refresh_recompiles_only_when_the_tables_changed(store: StateStore) ->
     hubspot = Owners(calls)
     same = job_at(store, NOW, calls, hubspot)
     complete_job(same)
-    assert refresh_job(same) is False  # read again, nothing new: no re-plan
+    assert refresh_job(same, []) is False  # nothing unknown: no read
+    assert refresh_job(same, ['hubspot:owner_id="103"']) is False  # read, nothing new
+    assert calls["owners"] == 2
+    again = job_at(store, NOW, calls, hubspot)
+    complete_job(again)
+    assert refresh_job(again, ['hubspot:owner_id="103"']) is False  # checked already
     assert calls["owners"] == 2
     hubspot.owners_now["103"] = "cy.sales@example.com"
     grown = job_at(store, NOW, calls, hubspot)
     complete_job(grown)
-    assert refresh_job(grown) is True
+    assert refresh_job(grown, ['hubspot:owner_id="104"']) is True
     assert grown.tables["owners"]["hubspot"]["103"] == "cy.sales@example.com"
-    assert refresh_job(grown) is False  # this run already holds fresh tables
+    assert refresh_job(grown, ['hubspot:owner_id="105"']) is False  # tables fresh now
     assert calls["owners"] == 3
