@@ -6,11 +6,12 @@ the plan was applied). `sync.job.open_job` builds the job; `sync.apply.apply_pla
 executes the plan in between.
 
 Per API object and system the read is `changed_since(cursor)` (with the connector's
-overlap), once for every pair on that object;
-partners of linked records are read by id; a linked record no read returns is looked
-for in the delete sweep (merged, deleted) and otherwise counts as erased. In an
-incremental run, unlinked persons are looked up on the other side by email before
-anything is offered for creation.
+overlap), once for every pair on that object. Records re-read unchanged or at their
+base (crmops's own writes read back) are left out there (`sync.quiet.settle`), though
+the cursors move past them; partners of the others are read by id; a linked record
+no read returns is looked for in the delete sweep (merged, deleted) and otherwise
+counts as erased. In an incremental run, unlinked persons are looked up on the other
+side by email before anything is offered for creation.
 """
 
 from __future__ import annotations
