@@ -8,9 +8,10 @@ nothing is to be done. A change its partner made since arrives through the
 partner's own changed-since read, so leaving such a record out loses nothing.
 
 Kept (never quiet): unlinked records, records whose stable id has no partner yet,
-records held for review, read-only ones (converted leads), records carrying a merge
-or a conversion, a stored other-system id that is not the partner's, and any field
-that fails conversion or has no base. A Salesforce record with a reference field set
+records held for review, read-only ones (converted leads), records carrying a
+conversion or a merge whose link has not moved yet, a stored other-system id that is
+not the partner's, and any field that has no base (a field that fails conversion is
+left out, as the diff leaves it out). A Salesforce record with a reference field set
 (an account) other than the one last found associated on HubSpot (the reference
 field's base) is quiet for the field diff but still feeds association planning.
 """
@@ -33,7 +34,7 @@ from sync.store import StateStore
 from sync.store_types import Link
 
 OTHER: dict[Side, Side] = {"salesforce": "hubspot", "hubspot": "salesforce"}
-FLOW_ROLES = ("converted_to", "merged_into", "merged_ids")  # identity events, never quiet
+FLOW_ROLES = ("converted_to", "merged_into")  # identity events: never quiet
 # Policies under which a change on one side alone may still overwrite that side.
 OVERWRITING = frozenset({"salesforce_wins", "hubspot_wins", "most_restrictive"})
 UNMATCHED_KINDS = frozenset({"unmatched_owner", "rejected"})  # planned values a target lacks
@@ -126,6 +127,7 @@ def drop_at_base(
                 or partner is None
                 or not base
                 or (system, record.id) in held
+                or _merge_pending(store, conv, record)
                 or not _at_base(compiled, conv, partner, record, base)
             ):
                 kept.append(record)
@@ -136,6 +138,14 @@ def drop_at_base(
                 changed.referencing.setdefault(key, []).append(record)
         changed.records[key] = kept
     return dropped
+
+
+def _merge_pending(store: StateStore, conv: ObjectConverter, record: Record) -> bool:
+    """A merge winner (HubSpot) one of whose merged-away records still holds a link."""
+    native = conv.identity.get("merged_ids")
+    losers = [x for x in str(record.fields.get(native) or "").split(";") if x] if native else []
+    losers = [x for x in losers if x != record.id]
+    return bool(losers and store.links_for_ids(conv.system, losers, [conv.variant]))
 
 
 def _variant(convs: Sequence[ObjectConverter], record: Record) -> ObjectConverter | None:
@@ -165,10 +175,9 @@ def _at_base(
         return False
     pair = (conv, other) if conv.system == "salesforce" else (other, conv)
     rules = compiled.rules(*pair)
-    values, problems = conv.to_canonical(record.fields)
+    # A field that fails conversion is left out of `values`, as the diff leaves it out.
+    values, _ = conv.to_canonical(record.fields)
     skip = reference_fields(compiled, conv.pair)  # associations: planned apart, by id
-    if any(p.field not in skip for p in problems):
-        return False
     return all(
         _settled(rule, values[name], base.get(name, MISSING), conv.system)
         for name, rule in rules.items()
