@@ -65,7 +65,8 @@ def open_job(
         mapping_file: None for the shipped mapping.
         rules_file: None for the shipped rules (their stage table names stages).
         pairs: the pairs this run syncs (deal stages are only fetched for deals).
-        lazy: leave owners and deal stages for `complete_job` (called when needed).
+        lazy: leave owners and deal stages for `complete_job` (called when needed,
+            from the store's cache); otherwise they are read from the CRMs now.
 
     Raises:
         StoreBoundElsewhere: the store belongs to another org or portal.
@@ -76,7 +77,9 @@ def open_job(
     compiled = compile_mapping(mapping, CompileContext(stage_values=stages))
     job = Job(store, connectors, compiled, now, mapping, stages, tuple(pairs))
     if not lazy:
-        complete_job(job)
+        # Whole reads (reconcile, nightly) cost hundreds of calls: four more read the
+        # tables fresh, and refresh the cache the incremental runs take them from.
+        complete_job(job, cache=False)
     return job
 
 
