@@ -28,6 +28,7 @@ class Seen:
     conv: ObjectConverter
     record: Record
     values: dict[str, Any]
+    candidate: Any = None  # its identity `Candidate`, when a sharded read made it already
 
     @property
     def read_only(self) -> bool:

@@ -126,7 +126,10 @@ class PairPlanner:
     def candidates(self) -> dict[Side, list[Candidate]]:
         """Identity candidates of every record read."""
         return {
-            s: [candidate_of(x.conv, rid, x.record.fields, x.values) for rid, x in seen.items()]
+            s: [
+                x.candidate or candidate_of(x.conv, rid, x.record.fields, x.values)
+                for rid, x in seen.items()
+            ]
             for s, seen in self.read.seen.items()
         }
 

@@ -152,11 +152,10 @@ def _spooled(
         for number, members in enumerate(_shards(job, candidates, merged, limit)):
             shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all shards
             shard.result.problems = problems if number == 0 else 0
-            for node in sorted(members, key=where.__getitem__):
-                side: Side = node[0]  # type: ignore[assignment]
-                variant, record, values = unpacked(spool.read(*where[node]))
-                conv = job.compiled.converter(side, variant)
-                shard.result.seen[side][node[1]] = Seen(conv, record, values)
+            for c in sorted(members, key=lambda c: where[(c.system, c.id)]):
+                variant, record, values = unpacked(spool.read(*where[(c.system, c.id)]))
+                conv = job.compiled.converter(c.system, variant)
+                shard.result.seen[c.system][c.id] = Seen(conv, record, values, c)
             yield shard
 
 
@@ -218,7 +217,7 @@ def _salesforce_merges(gatherer: Gatherer, job: Job, pair: str) -> list[tuple[st
 
 def _shards(
     job: Job, candidates: list[Candidate], merged: list[tuple[str, str]], limit: int
-) -> Iterator[list[Node]]:
+) -> Iterator[list[Candidate]]:
     """Components of records identity may join, packed into shards of about `limit`."""
     # Both systems are read at once: put them back in system order (each kept in its
     # own), so the packing, and the shards' fuzzy hints, do not depend on the timing.
@@ -238,11 +237,10 @@ def _shards(
             links = job.store.links_for_ids(system, ids[start : start + LINK_BATCH])
             for record_id, link in links.items():
                 components.join((system, record_id), ("stable", link.stable_id))
-    groups: dict[Node, list[Node]] = {}
+    groups: dict[Node, list[Candidate]] = {}
     for c in candidates:
-        node = (c.system, c.id)
-        groups.setdefault(components.root(node), []).append(node)
-    shard: list[Node] = []
+        groups.setdefault(components.root((c.system, c.id)), []).append(c)
+    shard: list[Candidate] = []
     for members in groups.values():
         if shard and len(shard) + len(members) > limit:
             yield shard
