@@ -23,7 +23,6 @@ from typing import Any
 
 from integrations.base import Cursor
 from sync.candidates import Merge
-from sync.created_bases import created_bases
 from sync.field_times import connector_reader
 from sync.gather import (
     Changes,
@@ -306,11 +305,12 @@ def outcome_of(plan: Plan) -> SyncOutcome:
 def finish_sync(job: Job, outcome: SyncOutcome) -> None:
     """After the plan is applied: store the bases both sides agreed on, advance the cursors.
 
-    Records the plan created are read back, so what their CRM filled in on its own
-    becomes their base too (`sync.created_bases`) and never echoes.
+    What a CRM fills in on its own when crmops creates a record (a Lead's default
+    Status) has no base: the next run carries it to the source record once, so the
+    two sides agree, and is quiet after that. Reading every created record back to
+    store those values as bases instead would cost a call per batch of creates and
+    leave the sides disagreeing.
     """
-    if outcome.plan.creates:
-        created_bases(job, outcome.plan)
     if outcome.agreed:
         links = job.store.links_for_ids("salesforce", list(outcome.agreed))
         rows = [

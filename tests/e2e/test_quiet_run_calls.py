@@ -111,21 +111,27 @@ def test_a_salesforce_contact_written_with_its_account_needs_no_association_read
     assert h.one("salesforce", "Contact", SF_CONTACT, ["FirstName"])["FirstName"] == "Ines"
 
 
-def test_a_record_crmops_created_does_not_echo_what_its_crm_filled_in(h: Harness) -> None:
-    # A HubSpot contact with no stage and no owner: the Salesforce Lead crmops creates
-    # from it gets its CRM's defaults (Status, the running user as owner). Those are
-    # crmops's own write read back: the next syncs must not carry them to HubSpot.
+def test_what_a_crm_filled_in_on_a_create_is_carried_back_once_then_quiet(h: Harness) -> None:
+    # A HubSpot contact with no stage: the Salesforce Lead crmops creates from it gets
+    # its CRM's default Status. The next sync carries that stage to HubSpot once, so
+    # both sides agree, and the sync after it writes nothing (no echo, no loop).
     hubspot = connectors(h.sb)["hubspot"]
     made = hubspot.create("contacts", [WriteRow({"email": "nova@example.org", "lastname": "Nova"})])
     contact = str(made[0].id)
     created = h.sync()
     assert [(c.system, c.source_id) for c in created.plan.creates] == [("salesforce", contact)]
     lead = h.partner("hubspot", contact)
-    assert h.one("salesforce", "Lead", lead, ["Status"])["Status"]  # a default, not written
+    assert h.one("salesforce", "Lead", lead, ["Status"]) == {"Status": "Open - Not Contacted"}
+    carried = h.sync()
+    changes = [(u.system, c.field, c.new) for u in carried.plan.updates for c in u.changes]
+    assert changes == [("hubspot", "stage", "new")]
+    assert h.one("hubspot", "contacts", contact, ["lifecyclestage", "hs_lead_status"]) == {
+        "lifecyclestage": "lead",
+        "hs_lead_status": "NEW",
+    }
     for _ in range(2):
         again = h.sync()
         assert again.plan.updates == [], [(u.system, u.changes) for u in again.plan.updates]
-    assert h.one("hubspot", "contacts", contact, ["lifecyclestage"]) == {"lifecyclestage": None}
 
 
 def test_a_merge_into_a_record_at_its_base_is_still_swept(h: Harness) -> None:
