@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -68,6 +68,7 @@ class SalesforceClient:
         self._sleep = sleep
         self._attempts = attempts
         self.overlap = overlap
+        self.horizons: dict[str, datetime] = {}  # object -> when its last changed-since read ran
         self.time_zone = time_zone if isinstance(time_zone, ZoneInfo) else ZoneInfo(time_zone)
         self.api_version = api_version
         if session_id is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,6 +55,7 @@ class MeteredSession(requests.Session):
         self.trust_env = False
         for prefix in ("https://", "http://"):
             self.mount(prefix, HTTPAdapter(max_retries=0))
+        self.server_time: datetime | None = None  # the `Date` of the latest answer
 
     def request(  # type: ignore[override]
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -64,11 +67,22 @@ class MeteredSession(requests.Session):
         self.meter.begin(endpoint_key(method_text, _API_PREFIX.sub("", path)))
         kwargs.setdefault("timeout", self.timeout)
         response = super().request(method, url, *args, **kwargs)
+        self.server_time = server_time(response.headers.get("Date")) or self.server_time
         used_limit = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if used_limit is not None:
             used, limit = used_limit
             self.meter.observe(limit, max(limit - used, 0))
         return response
+
+
+def server_time(header: str | None) -> datetime | None:
+    """The moment an HTTP `Date` header names (whole seconds, UTC), or None."""
+    if not header:
+        return None
+    try:
+        return parsedate_to_datetime(header).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def parse_limit_info(header: str | None) -> tuple[int, int] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -20,6 +20,7 @@ READ_BY_IDS_BATCH = 200
 MERGEABLE = frozenset({"Lead", "Contact", "Account"})
 QUERY_HEADERS = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 LOCATOR_GONE = "INVALID_QUERY_LOCATOR"
+HORIZON_MARGIN = timedelta(seconds=1)  # an HTTP Date is whole seconds
 
 
 class SalesforceReads(SalesforceClient):
@@ -92,10 +93,26 @@ class SalesforceReads(SalesforceClient):
         if cursor is not None:
             floor = cursor if not self.overlap else Cursor(cursor.modified - self.overlap, "")
             where = f"{TIME_FIELD} >= {soql.datetime_literal(floor.modified)}"
+        self.horizons.pop(object, None)
+        started: datetime | None = None
         for raw in self._ordered(object, ["Id", TIME_FIELD, *fields], where):
+            started = started or self.session.server_time  # the first page's answer
             record = record_from(object, raw)
             if floor is None or (record.modified, record.id) > (floor.modified, floor.record_id):
                 yield record
+        started = started or self.session.server_time  # no record: the one answer
+        if started is not None:
+            self.horizons[object] = started - HORIZON_MARGIN
+
+    def read_horizon(self, object: str) -> datetime | None:
+        """When the last complete `changed_since` read of `object` ran, by the server's clock.
+
+        The query's result is fixed when it runs, so every record modified before this
+        time minus `overlap` (late commits) had committed and was read: a caller may
+        move its cursor up to here even when nothing changed, so a quiet org is not
+        read again from behind its last burst of writes on every run.
+        """
+        return self.horizons.get(object)
 
     def read_all(self, object: str, fields: Sequence[str]) -> Iterator[Record]:
         """Every live record of `object`, lazily (the next page read while this one is used)."""

@@ -7,6 +7,7 @@ import socket
 import ssl
 import tempfile
 import threading
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header: the app's own clock (tests move it), as the real server's."""
+        clock = getattr(self.server.app, "clock", None)
+        if timestamp is None and clock is not None:
+            return formatdate(clock.now().timestamp(), usegmt=True)
+        return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.server.app.name, format % args)

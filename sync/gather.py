@@ -129,6 +129,9 @@ class Gatherer:
                 ]:
                     mark = Cursor(record.modified, record.id)
                     latest = mark if latest is None or mark > latest else latest
+                horizon = changed.horizons.get((system, conv.api_object))
+                if horizon is not None and latest is not None and Cursor(horizon, "") > latest:
+                    latest = Cursor(horizon, "")  # nothing left unseen before the read ran
                 if latest is not None and latest != cursor:
                     self.result.cursors[(system, conv.variant)] = latest
 
@@ -196,6 +199,8 @@ class Changes:
     # the cursors still move past them.
     passed: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
     referencing: dict[tuple[Side, str], list[Record]] = field(default_factory=dict)
+    # When a read ran by the CRM's clock, if its connector says (`read_horizon`).
+    horizons: dict[tuple[Side, str], datetime] = field(default_factory=dict)
 
 
 def read_changes(
@@ -234,6 +239,10 @@ def read_changes(
             else connector.changed_since(api_object, start, names)
         )
         changed.records[(system, api_object)] = list(read)
+        horizon = getattr(connector, "read_horizon", None)
+        when = horizon(api_object) if horizon is not None and start is not None else None
+        if when is not None:
+            changed.horizons[(system, api_object)] = when
     return changed
 
 
