@@ -9,21 +9,7 @@ from typing import Any
 from integrations.hubspot import HubSpotConnector
 from integrations.limiter import RateLimiter
 from tests.connectors.hubspot_support import admin, bulk, connector
-
-
-class FakeClock:
-    """A clock that only moves when slept on."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.connectors.test_limiter import FakeClock
 
 
 def filled(rl: RateLimiter) -> int:
