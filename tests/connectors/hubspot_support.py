@@ -80,3 +80,17 @@ def live(sb: Any, kind: str, prop: str, value: str) -> int:
         (kind, prop, value),
     )
     return int(rows[0][0])
+
+
+def record_statuses(sb: Any) -> list[int]:
+    """The HTTP status of every answer the sandbox's HubSpot gives from now on, in order."""
+    statuses: list[int] = []
+    passed = sb.hubspot.dispatch
+
+    def recording(request: Any) -> Any:
+        answer = passed(request)
+        statuses.append(answer.status)
+        return answer
+
+    sb.hubspot.dispatch = recording
+    return statuses

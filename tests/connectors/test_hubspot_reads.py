@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from integrations.base import Cursor, WriteRow
-from tests.connectors.hubspot_support import FAST_SEARCH, admin, bulk, calls, connector
+from tests.connectors.hubspot_support import (
+    FAST_SEARCH,
+    admin,
+    bulk,
+    calls,
+    connector,
+    record_statuses,
+)
 
 
 @pytest.fixture
@@ -201,15 +208,7 @@ def test_searches_are_paced_under_the_portals_rate_and_never_answered_429(
     assert sb.options.rate_limits and sb.options.hubspot_search_per_second == 5
     first = bulk(sb, "contacts", 800, age_seconds=3600, email="pace{n}@example.com")
     hs = connector(sb)  # the sandbox's own limits, as a portal's tier is configured
-    statuses: list[int] = []
-    passed = sb.hubspot.dispatch
-
-    def recording(request: Any) -> Any:
-        answer = passed(request)
-        statuses.append(answer.status)
-        return answer
-
-    sb.hubspot.dispatch = recording
+    statuses = record_statuses(sb)
     wanted = [f"pace{n}@example.com" for n in range(800)]
     found = hs.find("contacts", "email", wanted, ["email"])
     assert sorted(int(r.id) for r in found) == list(range(first, first + 800))

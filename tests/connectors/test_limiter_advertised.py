@@ -8,7 +8,7 @@ from typing import Any
 
 from integrations.hubspot import HubSpotConnector
 from integrations.limiter import RateLimiter
-from tests.connectors.hubspot_support import admin, bulk, connector
+from tests.connectors.hubspot_support import admin, bulk, connector, record_statuses
 from tests.connectors.test_limiter import FakeClock
 
 
@@ -115,15 +115,7 @@ def paced(sb: Any, **settings: Any) -> tuple[HubSpotConnector, SharedTime, list[
     time = SharedTime(sb)
     hs.limiter._clock = time
     hs.limiter._sleep = time.sleep
-    statuses: list[int] = []
-    passed = sb.hubspot.dispatch
-
-    def recording(request: Any) -> Any:
-        answer = passed(request)
-        statuses.append(answer.status)
-        return answer
-
-    sb.hubspot.dispatch = recording
+    statuses = record_statuses(sb)
     return hs, time, statuses
 
 
