@@ -1,7 +1,7 @@
 """Calls of incremental runs after 0, 100 and 10,000 changes out of N people per system.
 
 Usage: .venv/bin/python -m benchmarks.incremental [--size 100000] [--changes 0 100 10000]
-       [--sync-only]
+       [--sync-only] [--gap SECONDS]
 
 The sandbox runs in its own process on 127.0.0.1, file-backed, rate limits off.
 After `crmops init` and a baseline (a first `crmops sync`, `crmops rules run`, then
@@ -17,6 +17,10 @@ then counts the calls of:
 `--sync-only` keeps to the sync: a first and a second `crmops sync` as the baseline,
 then per step K changes and one `crmops sync` (the figures the issue 7 targets name,
 at a size where the whole baseline would take too long).
+`--gap` sets the least time from the end of one run to the start of the next (default:
+HubSpot's search lag + 1 s). Runs in use are minutes or hours apart; a gap over 61 s puts
+each run past the Salesforce overlap window (60 s + 1 s horizon margin) of the last run's
+writes, which a run seconds later re-reads on purpose (late commits).
 Targets (issue 7): 100 changes under 20 calls per system for the incremental run;
 no changes at most 2 calls per object per system (+ ⌈archived/100⌉ on HubSpot for
 the nightly delete sweep).
@@ -87,10 +91,27 @@ class Editor:
         time.sleep(SANDBOX_SEARCH_LAG + 1)
 
 
-def measured(sb: SandboxProcess, state: Path, args: list[str]) -> dict[str, Any]:
+class Pacer:
+    """Keeps at least `gap` seconds between the end of one run and the start of the next."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self.last_end: float | None = None
+
+    def wait(self) -> None:
+        if self.last_end is not None:
+            time.sleep(max(0.0, self.last_end + self.gap - time.monotonic()))
+
+    def ended(self) -> None:
+        self.last_end = time.monotonic()
+
+
+def measured(sb: SandboxProcess, state: Path, args: list[str], pacer: Pacer) -> dict[str, Any]:
     """Run one crmops command; calls per system (and per endpoint, printed) and seconds."""
+    pacer.wait()
     sb.reset_calls()
     run = run_measured([*crmops_command(), *args], crmops_environment(sb, state), state)
+    pacer.ended()
     if run.code not in (0, 1):
         raise RuntimeError(f"crmops {' '.join(args)}: exit {run.code}\n{run.err[-3000:]}")
     calls = sb.calls()
@@ -108,8 +129,20 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000, help="people per system")
     parser.add_argument("--changes", type=int, nargs="+", default=[0, 100, 10_000])
     parser.add_argument("--sync-only", action="store_true", help="no rules runs, no nightly")
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=SANDBOX_SEARCH_LAG + 1,
+        help="least seconds from the end of one run to the start of the next",
+    )
     args = parser.parse_args()
+    if args.gap < SANDBOX_SEARCH_LAG + 1:
+        parser.error(
+            f"--gap must be at least HubSpot's search lag + 1 s ({SANDBOX_SEARCH_LAG + 1})"
+        )
+    pacer = Pacer(args.gap)
     print_machine(f"Incremental economy: calls after K changes out of {args.size:,}")
+    print(f"runs at least {args.gap:.0f} s apart (end of one to start of the next)")
     rows: list[list[Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
@@ -130,23 +163,22 @@ def main() -> None:
                 jobs, firsts = [["sync"], ["sync"]], 1
             for i, job in enumerate(jobs):
                 # Runs are hours apart in use: each finds the last one's writes searchable.
-                time.sleep(SANDBOX_SEARCH_LAG + 1 if i else 0)
-                base = measured(sb, state, [*job, "--json"])
+                base = measured(sb, state, [*job, "--json"], pacer)
                 name = f"baseline: {'first' if i < firsts else 'settle'} {' '.join(job)}"
                 rows.append([0, name, base["salesforce"], base["hubspot"], base["seconds"]])
             editor = Editor(sb)
             for count in args.changes:
-                rows += step(sb, state, editor, count, args.sync_only)
+                rows += step(sb, state, editor, count, args.sync_only, pacer)
     print_table(["changes/system", "run", "SF calls", "HubSpot calls", "wall s"], rows)
     verdicts(rows)
 
 
 def step(
-    sb: SandboxProcess, state: Path, editor: Editor, count: int, sync_only: bool
+    sb: SandboxProcess, state: Path, editor: Editor, count: int, sync_only: bool, pacer: Pacer
 ) -> list[list[Any]]:
     """K changes, then the incremental jobs; K more, then the nightly run."""
     editor.change(count)
-    synced = measured(sb, state, ["sync", "--json"])
+    synced = measured(sb, state, ["sync", "--json"], pacer)
     if sync_only:
         return [
             [
@@ -157,9 +189,9 @@ def step(
                 synced["seconds"],
             ]
         ]
-    ruled = measured(sb, state, ["rules", "run", "--json"])
+    ruled = measured(sb, state, ["rules", "run", "--json"], pacer)
     editor.change(count)
-    nightly = measured(sb, state, ["nightly", "--json"])
+    nightly = measured(sb, state, ["nightly", "--json"], pacer)
     return [
         [count, "sync (incremental)", synced["salesforce"], synced["hubspot"], synced["seconds"]],
         [count, "rules run (incremental)", ruled["salesforce"], ruled["hubspot"], ruled["seconds"]],
