@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -111,11 +111,13 @@ def candidate_of(
 
 def ids_to_look_up(candidates: Iterable[Candidate]) -> set[tuple[Side, str]]:
     """Every (system, id) whose link `match_records` may need: the records and the ids they name."""
-    wanted: set[tuple[Side, str]] = set()
-    for c in candidates:
-        wanted.add((c.system, c.id))
-        other: Side = "hubspot" if c.system == "salesforce" else "salesforce"
-        if c.other_id:
-            wanted.add((other, c.other_id))
-        wanted.update((c.system, i) for i in (c.converted_to, c.merged_into, *c.merged_ids) if i)
-    return wanted
+    return {node for c in candidates for node in looked_up(c)}
+
+
+def looked_up(c: Candidate) -> Iterator[tuple[Side, str]]:
+    """The (system, id) whose links matching may need for one record: itself and ids it names."""
+    yield c.system, c.id
+    other: Side = "hubspot" if c.system == "salesforce" else "salesforce"
+    if c.other_id:
+        yield other, c.other_id
+    yield from ((c.system, i) for i in (c.converted_to, c.merged_into, *c.merged_ids) if i)

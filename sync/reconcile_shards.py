@@ -5,11 +5,12 @@ Public API: `read_shards(job, pair, limit) -> Iterator[Gatherer]`, `SHARD_RECORD
 
 A pair of up to `limit` records (both sides together) comes back as one shard, held in
 memory as the sync holds it. Above that, every record is converted once, spooled to a
-temporary file (only its identity fields and canonical values), and only its identity
-`Candidate` stays in memory. Records that identity matching could ever join are put in
-one component (union-find over the state store's links, stored ids, conversions and
-merges, emails, domains and company names), and components are packed into shards of
-about `limit` records, each read back as its own `Gatherer`. Matching, diff and plan
+temporary file (only its identity fields and canonical values), and what may join it
+to others goes to a temporary SQLite file (`sync.shard_components`). Records that
+identity matching could ever join are put in one component (through the state store's
+links, stored ids, conversions and merges, emails, domains and company names), and
+components are packed into shards of about `limit` records, each read back as its own
+`Gatherer`. Matching, diff and plan
 per shard therefore decide exactly what one pass over everything would, except that
 fuzzy look-alikes are only listed within a shard (they are review hints, never links).
 """
@@ -23,20 +24,18 @@ from typing import Any, TypeVar
 
 from integrations.base import Record
 from integrations.streams import chunked, merged
-from sync.candidates import Candidate, candidate_of, ids_to_look_up
+from sync.candidates import candidate_of
 from sync.compiled import ObjectConverter
-from sync.fuzzy import name_key
 from sync.gather import Gatherer, Seen, native_fields, variants
 from sync.job import Job
 from sync.mapping import SIDES, Side
 from sync.references import reference_fields
+from sync.shard_components import Components
 from sync.shard_spool import Spool, packed, unpacked
 
 SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
-LINK_BATCH = 2_000  # records whose links are looked up in one store query
 CHUNK_RECORDS = 200  # records a reading thread hands over at once
 CHUNKS_AHEAD = 10  # chunks buffered per system ahead of the conversion
-Node = tuple[str, ...]
 T = TypeVar("T")
 
 
@@ -133,72 +132,39 @@ def _spooled(
 ) -> Iterator[Gatherer]:
     with tempfile.TemporaryFile() as file:
         spool = Spool(file)
-        where: dict[Node, tuple[int, int]] = {}
-        candidates: list[Candidate] = []
-        problems = first.result.problems
-        for system in SIDES:
-            for seen in first.result.seen[system].values():
-                candidates.append(_spool(spool, where, system, seen))
-            first.result.seen[system] = {}  # spooled: let them go
-        converter = _gatherer(job, pair)
-        for system, conv, record in rest:
-            seen = converter.seen(conv, record)
-            also = refs.get(conv.variant, ()) if system == "salesforce" else ()
-            record.fields = identity_fields(conv, record.fields, also)
-            candidates.append(_spool(spool, where, system, seen))
-        problems += converter.result.problems
-        merged = _salesforce_merges(converter, job, pair)
-        spool.flush()
-        for number, members in enumerate(_shards(job, candidates, merged, limit)):
-            shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all shards
-            shard.result.problems = problems if number == 0 else 0
-            for c in sorted(members, key=lambda c: where[(c.system, c.id)]):
-                variant, record, values = unpacked(spool.read(*where[(c.system, c.id)]))
-                conv = job.compiled.converter(c.system, variant)
-                shard.result.seen[c.system][c.id] = Seen(conv, record, values, c)
-            yield shard
+        components = Components(job.store)
+        try:
+            problems = first.result.problems
+            for system in SIDES:
+                for seen in first.result.seen[system].values():
+                    _spool(spool, components, seen)
+                first.result.seen[system] = {}  # spooled: let them go
+            converter = _gatherer(job, pair)
+            for system, conv, record in rest:
+                seen = converter.seen(conv, record)
+                also = refs.get(conv.variant, ()) if system == "salesforce" else ()
+                record.fields = identity_fields(conv, record.fields, also)
+                _spool(spool, components, seen)
+            problems += converter.result.problems
+            for loser, winner in _salesforce_merges(converter, job, pair):
+                components.merged("salesforce", loser, winner)
+            spool.flush()
+            for number, members in enumerate(components.shards(limit)):
+                shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all
+                shard.result.problems = problems if number == 0 else 0
+                for m in members:
+                    variant, record, values = unpacked(spool.read(m.start, m.length))
+                    conv = job.compiled.converter(m.system, variant)
+                    shard.result.seen[m.system][record.id] = Seen(conv, record, values)
+                yield shard
+        finally:
+            components.close()
 
 
-def _spool(spool: Spool, where: dict[Node, tuple[int, int]], system: Side, seen: Seen) -> Candidate:
+def _spool(spool: Spool, components: Components, seen: Seen) -> None:
     r = seen.record
-    where[(system, r.id)] = spool.write(packed(seen))
-    return candidate_of(seen.conv, r.id, r.fields, seen.values)
-
-
-class _Components:
-    """Union-find over records and the keys that identity matching joins them by."""
-
-    def __init__(self) -> None:
-        self.parent: dict[Node, Node] = {}
-
-    def root(self, node: Node) -> Node:
-        parent = self.parent.setdefault(node, node)
-        while parent != node:
-            grand = self.parent[parent]
-            self.parent[node] = grand
-            node, parent = parent, grand
-        return node
-
-    def join(self, a: Node, b: Node) -> None:
-        ra, rb = self.root(a), self.root(b)
-        if ra != rb:
-            self.parent[ra] = rb
-
-
-def _keys(c: Candidate) -> Iterator[Node]:
-    """What may join this record to another: ids it names, email, domain, company name."""
-    other = "hubspot" if c.system == "salesforce" else "salesforce"
-    if c.other_id:
-        yield (other, c.other_id)
-    for named in (c.converted_to, c.merged_into, *c.merged_ids):
-        if named:
-            yield (c.system, named)
-    if c.email:
-        yield ("email", c.email)
-    if c.domain:
-        yield ("domain", c.domain)
-    if c.name and not c.email:  # companies: the name is a matching key (persons: fuzzy only)
-        yield ("name", name_key(c.name, company=True))
+    start, length = spool.write(packed(seen))
+    components.add(candidate_of(seen.conv, r.id, r.fields, seen.values), start, length)
 
 
 def _salesforce_merges(gatherer: Gatherer, job: Job, pair: str) -> list[tuple[str, str]]:
@@ -213,38 +179,3 @@ def _salesforce_merges(gatherer: Gatherer, job: Job, pair: str) -> list[tuple[st
             swept = gatherer.deletions("salesforce", conv.variant)
             found += [(d.id, d.merged_into) for d in swept.values() if d.merged_into]
     return found
-
-
-def _shards(
-    job: Job, candidates: list[Candidate], merged: list[tuple[str, str]], limit: int
-) -> Iterator[list[Candidate]]:
-    """Components of records identity may join, packed into shards of about `limit`."""
-    # Both systems are read at once: put them back in system order (each kept in its
-    # own), so the packing, and the shards' fuzzy hints, do not depend on the timing.
-    order = {system: number for number, system in enumerate(SIDES)}
-    candidates = sorted(candidates, key=lambda c: order[c.system])
-    components = _Components()
-    for c in candidates:
-        for key in _keys(c):
-            components.join((c.system, c.id), key)
-    for loser, winner in merged:
-        components.join(("salesforce", loser), ("salesforce", winner))
-    # The records, the ids they name (merged, converted) and merge losers: their links.
-    named = ids_to_look_up(candidates) | {("salesforce", loser) for loser, _ in merged}
-    for system in SIDES:
-        ids = [record_id for side, record_id in named if side == system]
-        for start in range(0, len(ids), LINK_BATCH):
-            links = job.store.links_for_ids(system, ids[start : start + LINK_BATCH])
-            for record_id, link in links.items():
-                components.join((system, record_id), ("stable", link.stable_id))
-    groups: dict[Node, list[Candidate]] = {}
-    for c in candidates:
-        groups.setdefault(components.root((c.system, c.id)), []).append(c)
-    shard: list[Candidate] = []
-    for members in groups.values():
-        if shard and len(shard) + len(members) > limit:
-            yield shard
-            shard = []
-        shard.extend(members)
-    if shard:
-        yield shard
