@@ -125,6 +125,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = args.sizes + ([1_000_000] if args.with_1m else [])
+    if args.keep_db:
+        args.keep_db.mkdir(parents=True, exist_ok=True)
     if args.seed_only:
         seed_only(sizes, args.keep_db)
         return
