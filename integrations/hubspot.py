@@ -142,6 +142,12 @@ class HubSpotConnector(HubSpotWriteSide):
         """Records whose `prop` is one of `values`: one search per 100 values."""
         return self.reader.find(object, prop, values, fields)
 
+    def find_few(
+        self, object: str, prop: str, values: Sequence[Any], fields: Sequence[str], at_most: int
+    ) -> list[Record] | None:
+        """Records whose `prop` is one of `values`, or None (one search) if over `at_most` match."""
+        return self.reader.find_few(object, prop, values, fields, at_most)
+
     def find_by(self, object: str, prop: str, value: str, fields: Sequence[str]) -> list[Record]:
         """Records whose `prop` equals `value` (the value is sent as data, never as syntax)."""
         return self.reader.find_by(object, prop, value, fields)

@@ -230,20 +230,47 @@ class Reader:
         """Records whose `prop` equals `value` (sent as data, never as query syntax)."""
         return self._where(object, (SearchFilter(prop, "EQ", str(value)),), fields)
 
+    def find_few(
+        self, object: str, prop: str, values: Sequence[Any], fields: Sequence[str], at_most: int
+    ) -> list[Record] | None:
+        """Records whose `prop` is one of `values` (100 at most), or None if over `at_most` match.
+
+        The first page's total tells, so finding out that there are too many costs one search.
+        """
+        if len(values) > IN_VALUES_LIMIT:
+            raise ValueError(f"at most {IN_VALUES_LIMIT} values, not {len(values)}")
+        found: list[Record] = []
+        matches = (SearchFilter(prop, "IN", values=tuple(str(v) for v in values)),)
+        for page in self._where_pages(object, matches, fields):
+            if page.total > at_most:
+                return None
+            found += [self.record(object, r, fields) for r in page.results]
+        return found
+
     def _where(
         self, object: str, matches: tuple[SearchFilter, ...], fields: Sequence[str]
     ) -> list[Record]:
         """Records matching every filter, paged by id (no 10,000 cap)."""
+        return [
+            self.record(object, r, fields)
+            for page in self._where_pages(object, matches, fields)
+            for r in page.results
+        ]
+
+    def _where_pages(
+        self, object: str, matches: tuple[SearchFilter, ...], fields: Sequence[str]
+    ) -> Iterator[Page]:
+        """Search pages of the records matching every filter, paged by id (no 10,000 cap)."""
         names = _names(object, fields)
-        found: list[Record] = []
         last_id = "0"
         while True:
             filters = (*matches, SearchFilter(OBJECT_ID, "GT", last_id))
             page = self.search(object, names, SearchQuery(filters, OBJECT_ID))
-            found += [self.record(object, r, fields) for r in page.results]
+            yield page
+            # The total counts what is left past last_id: this page holds all of it.
             if len(page.results) >= page.total or not page.results:
-                return found
-            last_id = id_value(found[-1].id)
+                return
+            last_id = id_value(str(page.results[-1]["id"]))
 
 
 def _names(object: str, fields: Sequence[str]) -> list[str]:

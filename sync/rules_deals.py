@@ -9,10 +9,16 @@ own opportunity is read with the lead, as the relationship field
 leads only (contacts are not rules records there), so contacts' opportunities
 (OpportunityContactRole, absent from the sandbox, or by AccountId) are not read.
 
-HubSpot: the contact -> deal associations (v4 batch read, 100 contacts a call)
-through the connector's `read_associations(from, to, ids)`, then the
-deals' `dealstage` (batch read, 100 a call) compared with the portal's Closed
-Won stage id. A connector without that method leaves the flag unknown (null).
+HubSpot, from whichever side costs fewer calls. From the contacts: their deal
+associations (v4 batch read, 100 contacts a call, through the connector's
+`read_associations(from, to, ids)`), then those deals' `dealstage` (batch read,
+100 a call) compared with the portal's Closed Won stage ids. From the deals, when
+a pass reads many contacts (a daily sweep): the deals at a won stage (a search,
+200 a page; its first page's total says whether they are few enough, so a
+portal with many won deals costs that one search and goes the contacts' way),
+then their contact associations, 100 deals a call. A search trails writes by a
+few seconds, so a deal won in those seconds counts from the next pass on. A
+connector without `read_associations` leaves the flag unknown (null).
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ SF_WON_READ = "ConvertedOpportunity.IsWon"  # read with the lead (see SALESFORCE
 HS_CONTACTS, HS_DEALS, HS_STAGE = "contacts", "deals", "dealstage"
 WON_STAGE = "closed_won"  # the canonical opportunity stage that means Closed Won
 ASSOCIATED_IDS = "read_associations"  # HubSpot connector method (absent: flag unknown)
+FIND_FEW = "find_few"  # HubSpot connector method (absent: always from the contacts)
+PER_ASSOCIATION_READ = 100  # ids per v4 association batch read
+PER_SEARCH_PAGE = 200
+DEALS_SIDE_FROM = 1_000  # contacts a pass reads before the deals' side is worth a look
 
 AssociationReader = Callable[[str, str, Sequence[str]], Mapping[str, Sequence[str]]]
 
@@ -62,11 +72,45 @@ def _hubspot(
     won_stage_ids: frozenset[str],
 ) -> dict[str, bool]:
     """Contacts with a deal at a won stage: True; the others read: False."""
+    from_deals = _from_won_deals(connector, reader, contact_ids, won_stage_ids)
+    if from_deals is not None:
+        return from_deals
     linked = reader(HS_CONTACTS, HS_DEALS, contact_ids)
     deal_ids = sorted({str(d) for deals in linked.values() for d in deals})
     stages = connector.read_by_ids(HS_DEALS, deal_ids, [HS_STAGE]) if deal_ids else []
     won = {d.id for d in stages if d.fields.get(HS_STAGE) in won_stage_ids}
     return {c: any(str(d) in won for d in linked.get(c, ())) for c in contact_ids}
+
+
+def _from_won_deals(
+    connector: Connector,
+    reader: AssociationReader,
+    contact_ids: list[str],
+    won_stage_ids: frozenset[str],
+) -> dict[str, bool] | None:
+    """The flags from the won deals' side, or None when the contacts' side costs less.
+
+    The contacts' side costs at least one call per 100 contacts; the deals' side one
+    per 200 won deals (search) plus one per 100 (associations), so it is taken while
+    the won deals number under two thirds of the contacts (less the first search).
+    """
+    find_few = getattr(connector, FIND_FEW, None)
+    if find_few is None or len(contact_ids) < DEALS_SIDE_FROM:
+        return None
+    contact_calls = -(-len(contact_ids) // PER_ASSOCIATION_READ)
+    # won deals w: w/200 + w/100 + 2 calls at most, against contact_calls.
+    at_most = (
+        (contact_calls - 2)
+        * PER_SEARCH_PAGE
+        * PER_ASSOCIATION_READ
+        // (PER_SEARCH_PAGE + PER_ASSOCIATION_READ)
+    )
+    won = find_few(HS_DEALS, HS_STAGE, sorted(won_stage_ids), [HS_STAGE], at_most)
+    if won is None:
+        return None
+    linked = reader(HS_DEALS, HS_CONTACTS, [d.id for d in won]) if won else {}
+    winners = {str(c) for contacts in linked.values() for c in contacts}
+    return {c: c in winners for c in contact_ids}
 
 
 def won_stage_ids(stage_values: Mapping[str, str], stage_ids: Mapping[str, str]) -> frozenset[str]:

@@ -170,6 +170,21 @@ def test_find_looks_up_100_emails_a_search(sb: Any) -> None:
     assert calls(sb, "objects.search") == 3
 
 
+def test_find_few_pages_by_id_or_stops_after_one_search_when_too_many_match(sb: Any) -> None:
+    first = bulk(sb, "contacts", 450, age_seconds=3600, email="few{n}@example.com")
+    hs = connector(sb)
+    hs.update("contacts", [WriteRow({"jobtitle": "Few"}, id=str(first + n)) for n in range(450)])
+    sb.hubspot.clock.advance(sb.options.search_lag_seconds + 1)
+    sb.hubspot.counter.reset()
+    found = hs.find_few("contacts", "jobtitle", ["Few", "Nobody"], ["jobtitle"], at_most=450)
+    assert found is not None
+    assert sorted(int(r.id) for r in found) == list(range(first, first + 450))
+    assert calls(sb, "objects.search") == 3  # 200 a page
+    sb.hubspot.counter.reset()
+    assert hs.find_few("contacts", "jobtitle", ["Few"], ["jobtitle"], at_most=449) is None
+    assert calls(sb, "objects.search") == 1
+
+
 def test_records_touched_while_paging_are_not_lost(sb: Any) -> None:
     bulk(sb, "contacts", 3_000, age_seconds=3600, email="touch{n}@example.com")
     hs = connector(sb)

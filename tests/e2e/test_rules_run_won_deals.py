@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from integrations.base import WriteRow
 from rules.lead import CanonicalLead
+from sync import rules_deals
 from sync.rules_pass import SystemPass
 from sync.rules_systems import SPECS
 from sync.rulesjob import RulesContext
@@ -123,6 +125,72 @@ def test_hubspot_contact_with_a_closed_won_deal(make_sandbox: Any, tmp_path: Pat
     calls = rs.counts(running)["hubspot"]
     reads = sum(n for endpoint, n in calls.items() if "associations" in endpoint)
     assert reads == -(-len(flags) // 100)  # 100 contacts per association read
+
+
+def _won_and_lost_deals(context: RulesContext, contacts: list[str], won: int) -> None:
+    """`won` deals at Closed Won, one contact each, and a lost one on the contact after."""
+    hs: Any = context.connectors["hubspot"]
+    _, stage_ids, _ = context.prepare("hubspot")
+    rows = [
+        WriteRow({"dealname": f"Won {i}", "dealstage": stage_ids["Closed Won"]}) for i in range(won)
+    ]
+    rows.append(WriteRow({"dealname": "Lost", "dealstage": stage_ids["Closed Lost"]}))
+    deals = [d.id for d in hs.create("deals", rows)]
+    hs.associate("deals", "contacts", list(zip(deals, contacts, strict=False)))
+
+
+LARGE = 400  # people per system: about 400 contacts, 5 association reads from their side
+
+
+def _association_reads(running: Any) -> int:
+    calls = rs.counts(running)["hubspot"]
+    return sum(n for endpoint, n in calls.items() if "associations" in endpoint)
+
+
+def test_hubspot_a_large_pass_asks_from_the_won_deals_with_the_same_answer(
+    make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = rs.start(make_sandbox, size=LARGE)
+    context = rs.context(running, tmp_path / "state.db")
+    hs: Any = context.connectors["hubspot"]
+    contacts = [r.id for r in hs.read_all("contacts", ["email"])]
+    _won_and_lost_deals(context, contacts, won=3)
+    rs.reset_counts(running)
+    from_contacts = _won_flags(context, "hubspot")  # under DEALS_SIDE_FROM contacts
+    assert all(from_contacts[c] for c in contacts[:3]) and from_contacts[contacts[3]] is False
+    assert _association_reads(running) == -(-len(from_contacts) // 100) > 3
+
+    monkeypatch.setattr(rules_deals, "DEALS_SIDE_FROM", 1)  # the pass counts as large
+    rs.reset_counts(running)
+    from_deals = _won_flags(context, "hubspot")
+
+    assert from_deals == from_contacts
+    assert _association_reads(running) == 1  # three won deals: one read, whatever the contacts
+    assert rs.counts(running)["hubspot"].get("objects.batch.read", 0) == 0  # no stage read
+
+
+def test_hubspot_many_won_deals_go_the_contacts_way_after_one_search(
+    make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = rs.start(make_sandbox, size=LARGE)
+    context = rs.context(running, tmp_path / "state.db")
+    hs: Any = context.connectors["hubspot"]
+    contacts = [r.id for r in hs.read_all("contacts", ["email"])]
+    # More won deals than the contacts' side would cost calls to read from theirs.
+    _won_and_lost_deals(context, contacts, won=len(contacts) - 10)
+    rs.reset_counts(running)
+    from_contacts = _won_flags(context, "hubspot")
+    plain = rs.counts(running)["hubspot"]
+
+    monkeypatch.setattr(rules_deals, "DEALS_SIDE_FROM", 1)  # the pass counts as large
+    rs.reset_counts(running)
+    flags = _won_flags(context, "hubspot")
+    looked = rs.counts(running)["hubspot"]
+
+    assert flags == from_contacts and all(flags[c] for c in contacts[:-10])
+    assert _association_reads(running) == -(-len(flags) // 100)  # the contacts' side
+    # The won deals' first page said too many: one search more, no further page.
+    assert looked["objects.search"] == plain.get("objects.search", 0) + 1
 
 
 def test_hubspot_without_association_reads_leaves_it_unknown(
