@@ -20,6 +20,7 @@ from integrations.base import Connector, Record
 from integrations.provisioning import HUBSPOT_PROPERTIES, SALESFORCE_FIELDS
 from sync.apply import ApplyOptions
 from sync.mapping import Side
+from sync.plan import Plan
 from sync.runs import RunReport, sync_run
 from sync.store import StateStore
 
@@ -94,6 +95,25 @@ def hubspot_call(sb: Any, method: str, path: str, body: Any = None) -> Any:
     )
     answer.raise_for_status()
     return answer.json() if answer.content else None
+
+
+def plan_shape(plan: Plan) -> dict[str, Any]:
+    """Everything a plan decides, order aside; look-alikes (review hints) left out.
+
+    Look-alikes are only listed among records planned together, so a plan made in
+    shards may list fewer; they are hints for a person, never links.
+    """
+    return {
+        "updates": sorted(
+            (u.system, u.record_id, c.field, repr(c.new)) for u in plan.updates for c in u.changes
+        ),
+        "creates": sorted((c.system, c.object, c.key) for c in plan.creates),
+        "links": sorted((x.salesforce_id, x.hubspot_id, x.how) for x in plan.links),
+        "moves": sorted((m.system, m.from_id, m.to_id) for m in plan.moves),
+        "review": sorted(
+            (r.kind, tuple(sorted(r.records))) for r in plan.review if r.kind != "fuzzy"
+        ),
+    }
 
 
 class Harness:

@@ -17,7 +17,7 @@ from sync import reconcile as reconciling
 from sync.job import open_job
 from sync.plan import Plan
 from sync.reconcile_shards import read_shards
-from tests.e2e.support import Harness, admin, connectors, hubspot_call
+from tests.e2e.support import Harness, admin, connectors, hubspot_call, plan_shape
 
 SMALL = 12  # records per shard: every pair is cut into many shards
 
@@ -48,21 +48,6 @@ def _plan(
     return done.outcome.plan, done, shards
 
 
-def _shape(plan: Plan) -> dict[str, Any]:
-    """Everything a plan decides, order aside; look-alikes (review hints) left out."""
-    return {
-        "updates": sorted(
-            (u.system, u.record_id, c.field, repr(c.new)) for u in plan.updates for c in u.changes
-        ),
-        "creates": sorted((c.system, c.object, c.key) for c in plan.creates),
-        "links": sorted((x.salesforce_id, x.hubspot_id, x.how) for x in plan.links),
-        "moves": sorted((m.system, m.from_id, m.to_id) for m in plan.moves),
-        "review": sorted(
-            (r.kind, tuple(sorted(r.records))) for r in plan.review if r.kind != "fuzzy"
-        ),
-    }
-
-
 def _figures(done: Any) -> dict[str, Any]:
     """Per-pair figures, look-alikes aside (only listed within a shard)."""
     return {pair: dataclasses.replace(t, fuzzy=0) for pair, t in done.tallies.items()}
@@ -72,7 +57,7 @@ def _same(h: Harness, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan, Plan]:
     whole, whole_done, one_each = _plan(h, monkeypatch, None)
     cut, cut_done, many = _plan(h, monkeypatch, SMALL)
     assert set(one_each.values()) == {1} and many["person"] > 3 and many["company"] > 1
-    assert _shape(cut) == _shape(whole)
+    assert plan_shape(cut) == plan_shape(whole)
     assert _figures(cut_done) == _figures(whole_done)
     return whole, cut
 
