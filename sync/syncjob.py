@@ -16,7 +16,7 @@ side by email before anything is offered for creation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,12 +32,11 @@ from sync.gather import (
     read_versions,
     variants,
 )
-from sync.job import PAIRS, Job, complete_job, open_job, refresh_job
+from sync.job import PAIRS, Job, open_job, refresh_job
 from sync.mapping import SIDES, Side
 from sync.plan import DEFAULT_TTL, Plan, new_plan
 from sync.planner import PairPlanner, Vanished, held_for_review
 from sync.quiet import settle, unmatched
-from sync.reconcile_shards import SHARD_RECORDS, read_shards
 from sync.references import plan_associations
 from sync.store_types import BaseValue, Link
 
@@ -55,7 +54,6 @@ __all__ = [  # Job, open_job and PAIRS live in sync.job; kept importable from he
 ]
 
 SWEEP_OVERLAP = timedelta(minutes=5)  # deletes are swept from a little before the cursor
-WHOLE_SHARD_RECORDS = SHARD_RECORDS  # records of a pair read whole, planned together at most
 
 
 @dataclass
@@ -82,96 +80,46 @@ def plan_sync(
         ttl: how long the plan may be applied after `job.now`.
     """
     chosen = [p for p in PAIRS if p in pairs]
-    whole = whole_pairs(job, chosen, full)
-    incremental = [p for p in chosen if p not in whole]
-    changed = read_changes(job.compiled, job.connectors, job.store, incremental, full)
+    changed = read_changes(job.compiled, job.connectors, job.store, chosen, full)
     settle(job, changed, full)
-    if whole:
-        complete_job(job)  # the shards convert as they read: owners and stages first
-    outcome = _plan_pairs(job, chosen, changed, full, ttl, whole)
+    outcome = _plan_pairs(job, chosen, changed, full, ttl)
     # Owners and stages came from the cache and a value to write has no match there:
     # read them again (a new owner or stage) and plan once more if they changed.
     if refresh_job(job, unmatched(outcome.plan)):
-        outcome = _plan_pairs(job, chosen, changed, full, ttl, whole)
+        outcome = _plan_pairs(job, chosen, changed, full, ttl)
     return outcome
-
-
-def whole_pairs(job: Job, pairs: Sequence[str], full: bool) -> set[str]:
-    """Pairs read whole this run: every variant on both sides without a cursor (or `full`)."""
-    return {
-        pair
-        for pair in pairs
-        if full
-        or all(
-            job.store.cursor(system, conv.variant) is None
-            for system in SIDES
-            for conv in variants(job.compiled, pair, system)
-        )
-    }
 
 
 def _plan_pairs(
-    job: Job, chosen: Sequence[str], changed: Changes, full: bool, ttl: Any, whole: set[str]
+    job: Job, chosen: Sequence[str], changed: Changes, full: bool, ttl: Any
 ) -> SyncOutcome:
-    """Gather, match and diff each pair of a read into one plan.
-
-    A pair read whole (a first sync) is read in shards, as a reconcile reads it
-    (`sync.reconcile_shards`): what it read is let go shard by shard, so memory
-    holds the plan and one shard rather than both CRMs; its cursors are the newest
-    record each variant read.
-    """
+    """Gather, match and diff each pair of a read into one plan."""
     outcome = SyncOutcome(new_plan(job.now, ttl))
     for pair in chosen:
-        counts = outcome.counts[pair] = dict.fromkeys(
-            ("read", "matched", "in_sync", "conversion_problems"), 0
+        gatherer = Gatherer(job.compiled, job.connectors, job.store, pair, changed.sweeps)
+        gatherer.take(changed)
+        partners(job, gatherer)
+        merges, vanished = missing(job, gatherer)
+        if not full:
+            look_up_unlinked(job, gatherer)
+        planner = PairPlanner(
+            job.compiled, job.store, gatherer.result, outcome.plan, connector_reader(job.connectors)
         )
-        for gatherer in _gatherers(job, pair, changed, pair in whole):
-            partners(job, gatherer)
-            merges, vanished = missing(job, gatherer)
-            if not full:
-                look_up_unlinked(job, gatherer)
-            planner = PairPlanner(
-                job.compiled,
-                job.store,
-                gatherer.result,
-                outcome.plan,
-                connector_reader(job.connectors),
-            )
-            done = planner.run(merges, vanished, full)
-            plan_associations(job, gatherer.result, outcome.plan)
-            if pair in whole:
-                _newest_read(gatherer, outcome.cursors)
-            outcome.cursors.update(gatherer.result.cursors)
-            outcome.agreed.update(done.agreed)
-            for sf_id, accounts in gatherer.result.associated.items():
-                outcome.agreed.setdefault(sf_id, {}).update(accounts)
-            for key, stamps in read_versions(gatherer.result).items():
-                outcome.versions.setdefault(key, {}).update(stamps)
-            counts["read"] += sum(len(s) for s in gatherer.result.seen.values())
-            counts["matched"] += done.matched
-            counts["in_sync"] += done.in_sync
-            counts["conversion_problems"] += gatherer.result.problems
+        done = planner.run(merges, vanished, full)
+        plan_associations(job, gatherer.result, outcome.plan)
+        outcome.cursors.update(gatherer.result.cursors)
+        outcome.agreed.update(done.agreed)
+        for sf_id, accounts in gatherer.result.associated.items():
+            outcome.agreed.setdefault(sf_id, {}).update(accounts)
+        for key, stamps in read_versions(gatherer.result).items():
+            outcome.versions.setdefault(key, {}).update(stamps)
+        outcome.counts[pair] = {
+            "read": sum(len(s) for s in gatherer.result.seen.values()),
+            "matched": done.matched,
+            "in_sync": done.in_sync,
+            "conversion_problems": gatherer.result.problems,
+        }
     return outcome
-
-
-def _gatherers(job: Job, pair: str, changed: Changes, whole: bool) -> Iterator[Gatherer]:
-    """The pair's records: in shards of a whole read, or the share of the changes read."""
-    if whole:
-        yield from read_shards(job, pair, WHOLE_SHARD_RECORDS)
-        return
-    gatherer = Gatherer(job.compiled, job.connectors, job.store, pair, changed.sweeps)
-    gatherer.take(changed)
-    yield gatherer
-
-
-def _newest_read(g: Gatherer, cursors: dict[tuple[Side, str], Cursor]) -> None:
-    """Move each variant's cursor up to the newest record of a whole read's shard."""
-    for system, seen in g.result.seen.items():
-        for record_id, x in seen.items():
-            key = (system, x.conv.variant)
-            mark = Cursor(x.record.modified, record_id)
-            if key not in cursors or mark > cursors[key]:
-                cursors[key] = mark
 
 
 def partners(job: Job, g: Gatherer) -> None:
