@@ -33,6 +33,12 @@ def _label(candidate: Any) -> str:
     return f"{person} {name_key(candidate.company, company=True)}".strip()
 
 
+def block_of(candidate: Any) -> str | None:
+    """The block a record's look-alikes are searched in (None: no name to compare)."""
+    label = _label(candidate)
+    return _block(label) if label else None
+
+
 def _block(label: str) -> str:
     words = label.split()
     return f"{words[0][:1]} {words[1][:2]}" if len(words) > 1 else label[:3]

@@ -10,9 +10,13 @@ to others goes to a temporary SQLite file (`sync.shard_components`). Records tha
 identity matching could ever join are put in one component (through the state store's
 links, stored ids, conversions and merges, emails, domains and company names), and
 components are packed into shards of about `limit` records, each read back as its own
-`Gatherer`. Matching, diff and plan
-per shard therefore decide exactly what one pass over everything would, except that
-fuzzy look-alikes are only listed within a shard (they are review hints, never links).
+`Gatherer`. Records still without a partner on the other side also join the others
+of their look-alike name block, so a look-alike pair (listed for review, and neither
+record created) lands in one shard. Matching, diff and plan per shard therefore decide
+what one pass over everything would, but for one corner: a record that shares a key
+with the other side, yet is neither matched nor held for review through it (records
+matching refuses on a shared key go to review), is compared only with the look-alikes
+of its own shard.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sync.references import reference_fields
 from sync.shard_components import Components
 from sync.shard_spool import Spool, packed, unpacked
 
+FUZZY_PAIRS = ("person", "company")  # pairs whose identity lists look-alikes (sync.identity)
 SHARD_RECORDS = 10_000  # records of one pair (both sides) planned together at most
 CHUNK_RECORDS = 200  # records a reading thread hands over at once
 CHUNKS_AHEAD = 10  # chunks buffered per system ahead of the conversion
@@ -132,7 +137,7 @@ def _spooled(
 ) -> Iterator[Gatherer]:
     with tempfile.TemporaryFile() as file:
         spool = Spool(file)
-        components = Components(job.store)
+        components = Components(job.store, fuzzy=pair in FUZZY_PAIRS)
         try:
             problems = first.result.problems
             for system in SIDES:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sync.candidates import Candidate, looked_up
-from sync.fuzzy import name_key
+from sync.fuzzy import block_of, name_key
 from sync.mapping import SIDES, Side
 from sync.store import StateStore
 
@@ -40,8 +40,10 @@ class Member:
 class Components:
     """Records, the keys that may join them, and the shards their components pack into."""
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, fuzzy: bool = False) -> None:
+        """`fuzzy`: identity lists look-alikes in this pair (persons, companies)."""
         self.store = store
+        self.fuzzy = fuzzy
         self.db = sqlite3.connect("")  # a private temporary file, removed when closed
         self.db.executescript(
             """
@@ -51,12 +53,14 @@ class Components:
             );
             CREATE TABLE edge (key TEXT NOT NULL, n INTEGER NOT NULL);
             CREATE TABLE component (n INTEGER PRIMARY KEY, root INTEGER NOT NULL);
+            CREATE TABLE block (key TEXT NOT NULL, n INTEGER NOT NULL);
             """
         )
         self.ranks = array("q")  # per record number (merge nodes included): packing order
         self.pending: list[tuple[int, tuple[tuple[Side, str], ...]]] = []  # ids to look up
         self.members: list[tuple[int, int, int, int, int]] = []
         self.edges: list[tuple[str, int]] = []
+        self.blocks: list[tuple[str, int]] = []
 
     def add(self, candidate: Candidate, start: int, length: int) -> None:
         """A spooled record (its identity `candidate`, at `start`, `length` in the spool)."""
@@ -64,6 +68,9 @@ class Components:
         n = self._number(place)
         self.members.append((n, self.ranks[n], place, start, length))
         self.edges += [(key, n) for key in _keys(candidate)]
+        block = block_of(candidate) if self.fuzzy else None
+        if block is not None:
+            self.blocks.append((block, n))
         self.pending.append((n, tuple(looked_up(candidate))))
         if len(self.pending) >= LINK_BATCH:
             self._flush()
@@ -135,10 +142,17 @@ class Components:
         with self.db:
             self.db.executemany("INSERT INTO member VALUES (?, ?, ?, ?, ?)", self.members)
             self.db.executemany("INSERT INTO edge VALUES (?, ?)", self.edges)
-        self.pending, self.members, self.edges = [], [], []
+            self.db.executemany("INSERT INTO block VALUES (?, ?)", self.blocks)
+        self.pending, self.members, self.edges, self.blocks = [], [], [], []
 
     def _set_roots(self) -> None:
         """Union-find over record numbers, joined through every key two or more share.
+
+        Then look-alikes: identity compares the names of records left without a partner
+        (`sync.fuzzy`, within blocks of similar names), so records of one system only,
+        so far, join the others of their name block. Records already joined to the other
+        side are matched, not compared, and stay out: otherwise one spelling variant
+        after another would chain blocks into one component of most of the org.
 
         A component's root is its lowest-ranked record, so its rank orders the components.
         """
@@ -151,16 +165,29 @@ class Components:
                 n = parent[n]
             return n
 
-        shared = "SELECT group_concat(n) FROM edge GROUP BY key HAVING count(*) > 1"
-        for (numbers,) in self.db.execute(shared):
-            first, *rest = (int(n) for n in numbers.split(","))
-            top = root(first)
-            for n in rest:
+        def join(numbers: list[int]) -> None:
+            top = root(numbers[0])
+            for n in numbers[1:]:
                 other = root(n)
                 if ranks[other] < ranks[top]:
                     parent[top], top = other, other
                 elif other != top:
                     parent[other] = top
+
+        shared = "SELECT group_concat(n) FROM {} GROUP BY key HAVING count(*) > 1"
+        for (numbers,) in self.db.execute(shared.format("edge")):
+            join([int(n) for n in numbers.split(",")])
+        if self.fuzzy:
+            sides = bytearray(len(ranks))  # per root: 1 Salesforce, 2 HubSpot, 3 both
+            for n, rank in enumerate(ranks):
+                place = rank // RANK_STRIDE
+                if place < len(SIDES):
+                    sides[root(n)] |= 1 << place
+            alone = bytes(sides[root(n)] != 3 for n in range(len(ranks)))
+            for (numbers,) in self.db.execute(shared.format("block")):
+                lonely = [int(n) for n in numbers.split(",") if alone[int(n)]]
+                if len(lonely) > 1:
+                    join(lonely)
         with self.db:
             self.db.executemany(
                 "INSERT INTO component VALUES (?, ?)",

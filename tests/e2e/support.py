@@ -97,12 +97,8 @@ def hubspot_call(sb: Any, method: str, path: str, body: Any = None) -> Any:
     return answer.json() if answer.content else None
 
 
-def plan_shape(plan: Plan) -> dict[str, Any]:
-    """Everything a plan decides, order aside; look-alikes (review hints) left out.
-
-    Look-alikes are only listed among records planned together, so a plan made in
-    shards may list fewer; they are hints for a person, never links.
-    """
+def plan_shape(plan: Plan, look_alikes: bool = True) -> dict[str, Any]:
+    """Everything a plan decides, order aside; `look_alikes=False` leaves fuzzy items out."""
     return {
         "updates": sorted(
             (u.system, u.record_id, c.field, repr(c.new)) for u in plan.updates for c in u.changes
@@ -111,7 +107,9 @@ def plan_shape(plan: Plan) -> dict[str, Any]:
         "links": sorted((x.salesforce_id, x.hubspot_id, x.how) for x in plan.links),
         "moves": sorted((m.system, m.from_id, m.to_id) for m in plan.moves),
         "review": sorted(
-            (r.kind, tuple(sorted(r.records))) for r in plan.review if r.kind != "fuzzy"
+            (r.kind, tuple(sorted(r.records)))
+            for r in plan.review
+            if look_alikes or r.kind != "fuzzy"
         ),
     }
 

@@ -126,3 +126,32 @@ def test_more_records_than_one_link_batch_are_all_placed(store: StateStore) -> N
     assert all(len(s) <= 1_000 for s in shards)
     where = {record: number for number, shard in enumerate(shards) for record in shard}
     assert all(where[f"s{i}"] == where[f"h{i}"] for i in range(count))
+
+
+def test_unpartnered_look_alikes_share_a_shard_and_partnered_records_do_not_chain(
+    store: StateStore,
+) -> None:
+    records = [
+        person("salesforce", "jon", name="Jon Smithers", company="Osprey", email="a@x.example"),
+        person("salesforce", "ann", name="Ann Smith", email="ann@x.example"),
+        person("hubspot", "ann-h", name="Ann Smyth", email="ann@x.example"),  # Ann's partner
+        person("salesforce", "al", name="Al Smythe", email="al@x.example"),
+        person("hubspot", "al-h", name="Ann Smithson", email="al@x.example"),  # Al's partner
+        person("hubspot", "john", name="John Smithers", company="Osprey", email="b@y.example"),
+    ]
+    components = Components(store, fuzzy=True)
+    shards = shards_of(components, records, limit=1)
+    components.close()
+    # Jon and John have no partner: one block ("j sm"), one shard. Ann and Al each have
+    # theirs; Ann Smyth and Ann Smithson share block "a sm", which must not chain them.
+    assert sorted(map(sorted, shards)) == [["al", "al-h"], ["ann", "ann-h"], ["john", "jon"]]
+
+
+def test_without_look_alikes_unpartnered_records_stay_apart(store: StateStore) -> None:
+    records = [
+        person("salesforce", "jon", name="Jon Smithers", email="a@x.example"),
+        person("hubspot", "john", name="John Smithers", email="b@y.example"),
+    ]
+    components = Components(store)  # a pair whose identity lists no look-alikes (deals)
+    assert sorted(map(sorted, shards_of(components, records, limit=1))) == [["john"], ["jon"]]
+    components.close()
