@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -51,31 +51,44 @@ def fuzzy_pairs(
 
     Each record appears in at most one pair, so a person reviews each once.
     """
-    blocks: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    blocks: dict[str, tuple[list[str], list[Any]]] = defaultdict(lambda: ([], []))
     for c in hubspot:
         label = _label(c)
         if label:
-            blocks[_block(label)].append((label, c))
+            texts, records = blocks[_block(label)]
+            texts.append(label)
+            records.append(c)
     used: set[str] = set()
     for c in salesforce:
         label = _label(c)
-        choices = blocks.get(_block(label), []) if label else []
-        if not choices or len(choices) > MAX_BLOCK:
+        block = blocks.get(_block(label)) if label else None
+        if not block or len(block[0]) > MAX_BLOCK:
             continue
-        best = _best(label, choices, threshold, used)
+        best = _best(label, block, threshold, used)
         if best is not None:
             used.add(best[0].id)
             yield c, best[0], best[1]
 
 
 def _best(
-    label: str, choices: Iterable[tuple[str, Any]], threshold: int, used: set[str]
+    label: str, block: tuple[list[str], list[Any]], threshold: int, used: set[str]
 ) -> tuple[Any, float] | None:
-    pool = [(text, c) for text, c in choices if c.id not in used]
-    found = process.extractOne(
-        label, [t for t, _ in pool], scorer=fuzz.token_sort_ratio, score_cutoff=threshold
-    )
+    """The most similar record of the block not paired yet (the first of equals).
+
+    The whole block is scored at once; only when its best is already paired are the
+    rest looked at, best first, so the answer is the best among those not paired.
+    """
+    texts, records = block
+    found = process.extractOne(label, texts, scorer=fuzz.token_sort_ratio, score_cutoff=threshold)
     if found is None:
         return None
     _, score, index = found
-    return pool[index][1], float(score)
+    if records[index].id not in used:
+        return records[index], float(score)
+    ranked = process.extract(
+        label, texts, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, limit=None
+    )
+    for _, score, index in sorted(ranked, key=lambda r: (-r[1], r[2])):
+        if records[index].id not in used:
+            return records[index], float(score)
+    return None
