@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +27,14 @@ class Candidate:
     converted_to: str | None = None
     merged_into: str | None = None
     merged_ids: tuple[str, ...] = ()
+
+
+def candidate_row(c: Candidate) -> tuple[Any, ...]:
+    """A candidate's fields in order, as plain values (`Candidate(*row)` makes it again)."""
+    return (
+        c.system, c.object, c.id, c.email, c.other_id, c.name, c.company, c.domain,
+        c.converted_to, c.merged_into, c.merged_ids,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +122,12 @@ def ids_to_look_up(candidates: Iterable[Candidate]) -> set[tuple[Side, str]]:
     return {node for c in candidates for node in looked_up(c)}
 
 
-def looked_up(c: Candidate) -> Iterator[tuple[Side, str]]:
+def looked_up(c: Candidate) -> list[tuple[Side, str]]:
     """The (system, id) whose links matching may need for one record: itself and ids it names."""
-    yield c.system, c.id
-    other: Side = "hubspot" if c.system == "salesforce" else "salesforce"
+    found = [(c.system, c.id)]
     if c.other_id:
-        yield other, c.other_id
-    yield from ((c.system, i) for i in (c.converted_to, c.merged_into, *c.merged_ids) if i)
+        found.append(("hubspot" if c.system == "salesforce" else "salesforce", c.other_id))
+    for named in (c.converted_to, c.merged_into, *c.merged_ids):
+        if named:
+            found.append((c.system, named))
+    return found

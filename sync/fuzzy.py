@@ -34,8 +34,13 @@ def _label(candidate: Any) -> str:
 
 
 def block_of(candidate: Any) -> str | None:
-    """The block a record's look-alikes are searched in (None: no name to compare)."""
-    label = _label(candidate)
+    """The block a record's look-alikes are searched in (None: no name to compare).
+
+    The block takes the label's first two words: a name of two words or more decides
+    it alone, and the company's name is normalised only when it does not.
+    """
+    person = name_key(candidate.name)
+    label = person if person.count(" ") >= 1 else _label(candidate)
     return _block(label) if label else None
 
 

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from integrations.base import Record
 from integrations.streams import chunked, merged
-from sync.candidates import candidate_of
+from sync.candidates import Candidate, candidate_of, candidate_row
 from sync.compiled import ObjectConverter
 from sync.gather import Gatherer, Seen, native_fields, variants
 from sync.job import Job
@@ -158,9 +158,11 @@ def _spooled(
                 shard = _gatherer(job, pair, converter.sweeps)  # one delete sweep for all
                 shard.result.problems = problems if number == 0 else 0
                 for m in members:
-                    variant, record, values = unpacked(spool.read(m.start, m.length))
+                    item, row = spool.read(m.start, m.length)
+                    variant, record, values = unpacked(item)
                     conv = job.compiled.converter(m.system, variant)
-                    shard.result.seen[m.system][record.id] = Seen(conv, record, values)
+                    seen = Seen(conv, record, values, Candidate(*row))
+                    shard.result.seen[m.system][record.id] = seen
                 yield shard
         finally:
             components.close()
@@ -168,8 +170,9 @@ def _spooled(
 
 def _spool(spool: Spool, components: Components, seen: Seen) -> None:
     r = seen.record
-    start, length = spool.write(packed(seen))
-    components.add(candidate_of(seen.conv, r.id, r.fields, seen.values), start, length)
+    candidate = candidate_of(seen.conv, r.id, r.fields, seen.values)
+    start, length = spool.write((packed(seen), candidate_row(candidate)))  # made once
+    components.add(candidate, start, length)
 
 
 def _salesforce_merges(gatherer: Gatherer, job: Job, pair: str) -> list[tuple[str, str]]:

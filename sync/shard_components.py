@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sync.candidates import Candidate, looked_up
@@ -57,7 +57,7 @@ class Components:
             """
         )
         self.ranks = array("q")  # per record number (merge nodes included): packing order
-        self.pending: list[tuple[int, tuple[tuple[Side, str], ...]]] = []  # ids to look up
+        self.pending: list[tuple[int, Sequence[tuple[Side, str]]]] = []  # ids to look up
         self.members: list[tuple[int, int, int, int, int]] = []
         self.edges: list[tuple[str, int]] = []
         self.blocks: list[tuple[str, int]] = []
@@ -71,7 +71,7 @@ class Components:
         block = block_of(candidate) if self.fuzzy else None
         if block is not None:
             self.blocks.append((block, n))
-        self.pending.append((n, tuple(looked_up(candidate))))
+        self.pending.append((n, looked_up(candidate)))
         if len(self.pending) >= LINK_BATCH:
             self._flush()
 

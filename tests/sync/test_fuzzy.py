@@ -63,3 +63,15 @@ def test_pairs_are_those_of_a_search_one_record_at_a_time() -> None:
         got = [(a.id, b.id, score) for a, b, score in fuzzy_pairs(salesforce, hubspot, 80)]
         assert got == searched_one_by_one(salesforce, hubspot, 80)
         assert got  # the names are close enough that some pairs are found
+
+
+def test_a_records_block_is_that_of_its_whole_label() -> None:
+    from sync.fuzzy import _block, _label, block_of
+
+    names = ["", "Jon", "Jon Smith", "  Jon   van Smith ", "J. R. R. Tolkien"]
+    companies = ["", "Osprey Inc", "LLC", "Smith & Sons"]
+    for name in names:
+        for company in companies:
+            c = person("salesforce", "s", name, company)
+            label = _label(c)
+            assert block_of(c) == (_block(label) if label else None), (name, company)
