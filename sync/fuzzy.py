@@ -39,8 +39,10 @@ def block_of(candidate: Any) -> str | None:
     The block takes the label's first two words: a name of two words or more decides
     it alone, and the company's name is normalised only when it does not.
     """
-    person = name_key(candidate.name)
-    label = person if person.count(" ") >= 1 else _label(candidate)
+    words = _NOT_WORD.sub(" ", (candidate.name or "").lower()).split()  # as name_key
+    if len(words) > 1:
+        return f"{words[0][:1]} {words[1][:2]}"
+    label = _label(candidate)
     return _block(label) if label else None
 
 
