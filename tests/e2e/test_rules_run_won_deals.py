@@ -142,6 +142,19 @@ def _won_and_lost_deals(context: RulesContext, contacts: list[str], won: int) ->
 LARGE = 400  # people per system: about 400 contacts, 5 association reads from their side
 
 
+def _large_portal(
+    make_sandbox: Any, tmp_path: Path, won: int
+) -> tuple[Any, RulesContext, list[str]]:
+    """A sandbox of LARGE people, `won` won deals on the first contacts, counters at zero."""
+    running = rs.start(make_sandbox, size=LARGE)
+    context = rs.context(running, tmp_path / "state.db")
+    hs: Any = context.connectors["hubspot"]
+    contacts = [r.id for r in hs.read_all("contacts", ["email"])]
+    _won_and_lost_deals(context, contacts, won=won)
+    rs.reset_counts(running)
+    return running, context, contacts
+
+
 def _association_reads(running: Any) -> int:
     calls = rs.counts(running)["hubspot"]
     return sum(n for endpoint, n in calls.items() if "associations" in endpoint)
@@ -150,12 +163,7 @@ def _association_reads(running: Any) -> int:
 def test_hubspot_a_large_pass_asks_from_the_won_deals_with_the_same_answer(
     make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running = rs.start(make_sandbox, size=LARGE)
-    context = rs.context(running, tmp_path / "state.db")
-    hs: Any = context.connectors["hubspot"]
-    contacts = [r.id for r in hs.read_all("contacts", ["email"])]
-    _won_and_lost_deals(context, contacts, won=3)
-    rs.reset_counts(running)
+    running, context, contacts = _large_portal(make_sandbox, tmp_path, won=3)
     from_contacts = _won_flags(context, "hubspot")  # under DEALS_SIDE_FROM contacts
     assert all(from_contacts[c] for c in contacts[:3]) and from_contacts[contacts[3]] is False
     assert _association_reads(running) == -(-len(from_contacts) // 100) > 3
@@ -172,13 +180,8 @@ def test_hubspot_a_large_pass_asks_from_the_won_deals_with_the_same_answer(
 def test_hubspot_many_won_deals_go_the_contacts_way_after_one_search(
     make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running = rs.start(make_sandbox, size=LARGE)
-    context = rs.context(running, tmp_path / "state.db")
-    hs: Any = context.connectors["hubspot"]
-    contacts = [r.id for r in hs.read_all("contacts", ["email"])]
     # More won deals than the contacts' side would cost calls to read from theirs.
-    _won_and_lost_deals(context, contacts, won=len(contacts) - 10)
-    rs.reset_counts(running)
+    running, context, contacts = _large_portal(make_sandbox, tmp_path, won=LARGE - 10)
     from_contacts = _won_flags(context, "hubspot")
     plain = rs.counts(running)["hubspot"]
 
@@ -187,7 +190,7 @@ def test_hubspot_many_won_deals_go_the_contacts_way_after_one_search(
     flags = _won_flags(context, "hubspot")
     looked = rs.counts(running)["hubspot"]
 
-    assert flags == from_contacts and all(flags[c] for c in contacts[:-10])
+    assert flags == from_contacts and all(flags[c] for c in contacts[: LARGE - 10])
     assert _association_reads(running) == -(-len(flags) // 100)  # the contacts' side
     # The won deals' first page said too many: one search more, no further page.
     assert looked["objects.search"] == plain.get("objects.search", 0) + 1

@@ -25,6 +25,14 @@ def person(system: Side, record_id: str, **fields: Any) -> Candidate:
     return Candidate(system=system, object="person", id=record_id, **fields)
 
 
+def linked(store: StateStore, lead: str, contact: str) -> None:
+    """A link in the store between a Salesforce lead and a HubSpot contact."""
+    stable = store.new_entities("person", 1)[0]
+    store.add_links(
+        [Link(stable, "salesforce", "Lead", lead), Link(stable, "hubspot", "contacts", contact)]
+    )
+
+
 def shards_of(components: Components, records: list[Candidate], limit: int) -> list[list[str]]:
     """Add `records` (spool start = their place in the list); shards as record ids."""
     for place, record in enumerate(records):
@@ -69,10 +77,7 @@ def test_components_pack_up_to_the_limit_in_the_order_of_their_first_record(
 
 
 def test_links_in_the_store_join_records_that_share_nothing_else(store: StateStore) -> None:
-    stable = store.new_entities("person", 1)[0]
-    store.add_links(
-        [Link(stable, "salesforce", "Lead", "s1"), Link(stable, "hubspot", "contacts", "h1")]
-    )
+    linked(store, "s1", "h1")
     records = [
         person("salesforce", "s1", email="old@x.example"),
         person("salesforce", "s2", email="other@x.example"),
@@ -85,10 +90,7 @@ def test_links_in_the_store_join_records_that_share_nothing_else(store: StateSto
 
 
 def test_a_merge_joins_the_winner_to_the_losers_link_and_is_no_member(store: StateStore) -> None:
-    stable = store.new_entities("person", 1)[0]
-    store.add_links(
-        [Link(stable, "salesforce", "Lead", "loser"), Link(stable, "hubspot", "contacts", "h1")]
-    )
+    linked(store, "loser", "h1")
     records = [
         person("salesforce", "winner", email="w@x.example"),
         person("hubspot", "h1", email="h@x.example"),
