@@ -18,6 +18,8 @@ import sqlite3
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from sync.candidates import Candidate, looked_up
 from sync.fuzzy import block_of, name_key
@@ -97,20 +99,12 @@ class Components:
             """
         )
         shard: list[Member] = []
-        group: list[Member] = []
-        current = None
-        for root, place, start, length in rows:
-            if root != current:
-                if shard and len(shard) + len(group) > limit:
-                    yield _in_spool_order(shard)
-                    shard = []
-                shard += group
-                group, current = [], root
-            group.append(Member(SIDES[place], start, length))
-        if shard and len(shard) + len(group) > limit:
-            yield _in_spool_order(shard)
-            shard = []
-        shard += group
+        for _, rows_of_one in groupby(rows, key=itemgetter(0)):
+            group = [Member(SIDES[place], start, length) for _, place, start, length in rows_of_one]
+            if shard and len(shard) + len(group) > limit:
+                yield _in_spool_order(shard)
+                shard = []
+            shard += group
         if shard:
             yield _in_spool_order(shard)
 
