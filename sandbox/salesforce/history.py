@@ -32,7 +32,8 @@ def track(
     obj = org.objects.get(obj_name)
     if history is None or obj is None:
         return
-    now = org.now()
+    # One edit, one time: the rows carry the modified time the write stamped on the record.
+    now = after.get("LastModifiedDate") or org.now()
     for meta in obj.fields.values():
         old, new = before.get(meta.name), after.get(meta.name)
         if not meta.history_tracked or old == new:
