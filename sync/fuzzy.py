@@ -10,7 +10,6 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 _NOT_WORD = re.compile(r"[^\w\s]+")
-_SPACES = re.compile(r"\s+")
 COMPANY_SUFFIXES = frozenset(
     {"inc", "llc", "ltd", "co", "corp", "corporation", "company", "lp", "llp", "pllc"}
 )
@@ -22,10 +21,15 @@ MAX_BLOCK = 2000
 
 def name_key(text: str | None, company: bool = False) -> str:
     """Lower-case words without punctuation; company names also drop legal suffixes (Inc, LLC)."""
-    words = _SPACES.sub(" ", _NOT_WORD.sub(" ", (text or "").lower())).split()
+    words = _words(text)
     if company:
         words = [w for w in words if w not in COMPANY_SUFFIXES]
     return " ".join(words)
+
+
+def _words(text: str | None) -> list[str]:
+    """Lower-case words, punctuation taken for a space."""
+    return _NOT_WORD.sub(" ", (text or "").lower()).split()
 
 
 def _label(candidate: Any) -> str:
@@ -39,7 +43,7 @@ def block_of(candidate: Any) -> str | None:
     The block takes the label's first two words: a name of two words or more decides
     it alone, and the company's name is normalised only when it does not.
     """
-    words = _NOT_WORD.sub(" ", (candidate.name or "").lower()).split()  # as name_key
+    words = _words(candidate.name)
     if len(words) > 1:
         return f"{words[0][:1]} {words[1][:2]}"
     label = _label(candidate)

@@ -69,11 +69,12 @@ class Components:
         place = 0 if candidate.system == SIDES[0] else 1
         n = self._number(place)
         self.members.append((n, self.ranks[n], place, start, length))
-        self.edges += [(key, n) for key in _keys(candidate)]
+        ids = looked_up(candidate)
+        self.edges += [(key, n) for key in _keys(candidate, ids)]
         block = block_of(candidate) if self.fuzzy else None
         if block is not None:
             self.blocks.append((block, n))
-        self.pending.append((n, looked_up(candidate)))
+        self.pending.append((n, ids))
         if len(self.pending) >= LINK_BATCH:
             self._flush()
 
@@ -197,14 +198,12 @@ def _text(node: tuple[str, str]) -> str:
     return f"{node[0]}\x1f{node[1]}"
 
 
-def _keys(c: Candidate) -> list[str]:
-    """What may join this record to another: itself, ids it names, email, domain, name."""
-    keys = [f"{c.system}\x1f{c.id}"]
-    if c.other_id:
-        keys.append(f"{'hubspot' if c.system == 'salesforce' else 'salesforce'}\x1f{c.other_id}")
-    for named in (c.converted_to, c.merged_into, *c.merged_ids):
-        if named:
-            keys.append(f"{c.system}\x1f{named}")
+def _keys(c: Candidate, ids: Sequence[tuple[Side, str]]) -> list[str]:
+    """What may join this record to another: its ids, email, domain, company name.
+
+    `ids`: itself and the ids it names, as `looked_up` gives them.
+    """
+    keys = [_text(node) for node in ids]
     if c.email:
         keys.append(f"email\x1f{c.email}")
     if c.domain:
